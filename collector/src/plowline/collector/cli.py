@@ -1,0 +1,11 @@
+"""`plowline-collector` command line (placeholder)."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    print(f"plowline-collector: not implemented yet ({args})", file=sys.stderr)
+    return 2

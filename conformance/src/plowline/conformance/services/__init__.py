@@ -1,0 +1,1 @@
+"""Real services for tests and development: attach, testcontainers, or local processes."""

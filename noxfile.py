@@ -1,0 +1,128 @@
+"""Plowline's one task runner. `nox -l` lists the sessions; `nox -t ci` is what CI runs.
+
+Every session installs the whole uv workspace from the committed lock file into its own
+virtualenv, so a session behaves the same on a fresh machine as on a developer's.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import tomllib
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+ROOT = Path(__file__).parent
+PYTHON = "3.11"
+
+
+def _members() -> dict[str, Path]:
+    """Workspace members keyed by component name (their top-level folder, e.g. 'spec')."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    found: dict[str, Path] = {}
+    for pattern in pyproject["tool"]["uv"]["workspace"]["members"]:
+        for path in sorted(glob.glob(str(ROOT / pattern))):
+            rel = Path(path).relative_to(ROOT)
+            name = rel.parts[0] if rel.parts[0] != "trackers" else "-".join(rel.parts[:2])
+            found[name] = rel
+    return found
+
+
+MEMBERS = _members()
+
+
+def _sync(session: nox.Session) -> None:
+    session.run_install(
+        "uv",
+        "sync",
+        "--frozen",
+        "--all-packages",
+        "--group",
+        "dev",
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+        silent=True,
+    )
+
+
+def _pytest(session: nox.Session, *args: str) -> None:
+    """Run pytest; 'no tests collected' (exit 5) is a failure here, never a silent pass."""
+    session.run("pytest", *args, *session.posargs)
+
+
+@nox.session(python=PYTHON, tags=["ci", "static"])
+def lint(session: nox.Session) -> None:
+    """Ruff lint and format check over every Python file."""
+    _sync(session)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON, tags=["ci", "static"])
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the sources and tests of every workspace member."""
+    _sync(session)
+    for member in MEMBERS.values():
+        targets = [str(member / "src")] + [
+            str(p) for p in (member / "tests", member / "benchmarks") if p.exists()
+        ]
+        session.run("mypy", *targets)
+    session.run("mypy", "noxfile.py")
+
+
+@nox.session(python=PYTHON, tags=["ci"])
+def spec(session: nox.Session) -> None:
+    """Check spec/: schemas vs meta-schemas, vectors vs their schema, tables, generated files."""
+    _sync(session)
+    session.run("plowline-spec", "check")
+
+
+@nox.session(python=PYTHON, tags=["ci"])
+@nox.parametrize("component", list(MEMBERS))
+def unit(session: nox.Session, component: str) -> None:
+    """Unit tests of one workspace member (no services; loopback only)."""
+    _sync(session)
+    _pytest(session, str(MEMBERS[component] / "tests" / "unit"))
+
+
+@nox.session(python=PYTHON, tags=["ci"])
+def integration(session: nox.Session) -> None:
+    """Integration tests of every member against real PostgreSQL, Kafka and LocalStack/moto."""
+    _sync(session)
+    # Idempotent: installs what a fresh machine lacks (Kafka jars, LocalStack venv, PostgreSQL).
+    session.run("plowline", "services", "install")
+    dirs = [str(m / "tests" / "integration") for m in MEMBERS.values()]
+    _pytest(session, *[d for d in dirs if Path(ROOT, d).exists()])
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks: `nox -s bench -- <component>` (e.g. spec); prints figures and baseline ratios."""
+    _sync(session)
+    wanted = session.posargs or list(MEMBERS)
+    unknown = [c for c in wanted if c not in MEMBERS]
+    if unknown:
+        session.error(f"unknown component(s) {unknown}; choose from {sorted(MEMBERS)}")
+    for component in wanted:
+        scripts = sorted((ROOT / MEMBERS[component] / "benchmarks").glob("bench_*.py"))
+        if not scripts:
+            session.error(f"{component} has no benchmarks/bench_*.py")
+        for script in scripts:
+            session.run("python", str(script), env={"PYTHONHASHSEED": "0"})
+
+
+@nox.session(python=PYTHON, tags=["dev"])
+def fmt(session: nox.Session) -> None:
+    """Apply ruff's fixes and formatting in place (a developer convenience, not a check)."""
+    _sync(session)
+    session.run("ruff", "check", "--fix", ".")
+    session.run("ruff", "format", ".")
+
+
+if os.environ.get("CI") == "true":
+    # Never reuse a virtualenv a previous job may have left half-built.
+    nox.options.reuse_existing_virtualenvs = False

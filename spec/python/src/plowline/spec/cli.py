@@ -1,0 +1,11 @@
+"""`plowline-spec` command line (placeholder until the spec tooling lands)."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    print(f"plowline-spec: not implemented yet ({args})", file=sys.stderr)
+    return 2
