@@ -22,14 +22,13 @@ PYTHON = "3.11"
 
 
 def _members() -> dict[str, Path]:
-    """Workspace members keyed by component name (their top-level folder, e.g. 'spec')."""
+    """Workspace members keyed by component name: the distribution name without 'plowline-'."""
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     found: dict[str, Path] = {}
     for pattern in pyproject["tool"]["uv"]["workspace"]["members"]:
         for path in sorted(glob.glob(str(ROOT / pattern))):
-            rel = Path(path).relative_to(ROOT)
-            name = rel.parts[0] if rel.parts[0] != "trackers" else "-".join(rel.parts[:2])
-            found[name] = rel
+            member = tomllib.loads((Path(path) / "pyproject.toml").read_text())
+            found[member["project"]["name"].removeprefix("plowline-")] = Path(path).relative_to(ROOT)
     return found
 
 
