@@ -67,7 +67,7 @@ def typecheck(session: nox.Session) -> None:
     _sync(session)
     for member in MEMBERS.values():
         targets = [str(member / "src")] + [
-            str(p) for p in (member / "tests", member / "benchmarks") if p.exists()
+            str(p) for p in (member / "tests", member / "benchmarks", member / "driver") if p.exists()
         ]
         session.run("mypy", *targets)
     session.run("mypy", "noxfile.py")
