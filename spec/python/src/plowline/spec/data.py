@@ -34,5 +34,8 @@ def data_root() -> Path:
 
 
 def data_path(*parts: str) -> Path:
-    """Path of a file or folder inside the spec data, e.g. ``data_path("protocol", "parameters.yaml")``."""
+    """Path of a file or folder inside the spec data.
+
+    Example: ``data_path("protocol", "parameters.yaml")``.
+    """
     return data_root().joinpath(*parts)
