@@ -28,7 +28,8 @@ def _members() -> dict[str, Path]:
     for pattern in pyproject["tool"]["uv"]["workspace"]["members"]:
         for path in sorted(glob.glob(str(ROOT / pattern))):
             member = tomllib.loads((Path(path) / "pyproject.toml").read_text())
-            found[member["project"]["name"].removeprefix("plowline-")] = Path(path).relative_to(ROOT)
+            name = member["project"]["name"].removeprefix("plowline-")
+            found[name] = Path(path).relative_to(ROOT)
     return found
 
 
@@ -66,9 +67,8 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict over the sources and tests of every workspace member."""
     _sync(session)
     for member in MEMBERS.values():
-        targets = [str(member / "src")] + [
-            str(p) for p in (member / "tests", member / "benchmarks", member / "driver") if p.exists()
-        ]
+        extra = (member / "tests", member / "benchmarks", member / "driver")
+        targets = [str(member / "src")] + [str(p) for p in extra if p.exists()]
         session.run("mypy", *targets)
     session.run("mypy", "noxfile.py")
 
@@ -96,6 +96,21 @@ def integration(session: nox.Session) -> None:
     session.run("plowline", "services", "install")
     dirs = [str(m / "tests" / "integration") for m in MEMBERS.values()]
     _pytest(session, *[d for d in dirs if Path(ROOT, d).exists()])
+
+
+@nox.session(venv_backend="none", tags=["ci"])
+def javascript(session: nox.Session) -> None:
+    """JavaScript trackers: npm ci, build, Vitest unit, driver and headless-Chromium tests."""
+    if not Path("/usr/bin/chromium").exists():
+        # Debian's Chromium: browsers cannot be downloaded by npm here, apt is the only source.
+        if os.geteuid() != 0:
+            session.error("chromium is missing: run `sudo apt-get install -y chromium`")
+        session.run("apt-get", "update", "-qq", external=True)
+        session.run("apt-get", "install", "-y", "-qq", "chromium", external=True)
+    with session.chdir(ROOT / "trackers" / "javascript"):
+        session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
+        session.run("npm", "run", "build", external=True)
+        session.run("npm", "test", external=True, env={"CI": os.environ.get("CI", "")})
 
 
 @nox.session(python=PYTHON)
