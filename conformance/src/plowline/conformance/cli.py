@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from plowline.conformance import __version__
+from plowline.conformance.harness import cli as harness_cli
 from plowline.conformance.services import cli as services_cli
 
 
@@ -22,12 +23,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"plowline {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     services_cli.add_parser(commands)
+    harness_cli.register(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    status: int = args.run(args)
+    # Groups set `run` (services) or `handler` (conformance): both take the parsed arguments.
+    command = getattr(args, "run", None) or args.handler
+    status: int = command(args)
     return status
 
 
