@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+import time
 from typing import Any, TextIO
 
 from plowline.conformance.services.config import ServiceKind, Settings
@@ -116,6 +117,21 @@ def _record_problem(record: InstanceRecord) -> str | None:
     return endpoint_problem(endpoint)
 
 
+def _settled_problem(record: InstanceRecord, attempts: int = 3, pause: float = 1.0) -> str | None:
+    """Like _record_problem, but a live service must fail several checks in a row.
+
+    On a loaded machine one health probe can time out; replacing a healthy service for that
+    would break everyone attached to it.
+    """
+    problem = _record_problem(record)
+    for _ in range(attempts - 1):
+        if problem is None or not is_alive(record.leader):
+            break
+        time.sleep(pause)
+        problem = _record_problem(record)
+    return problem
+
+
 def _exports(env: dict[str, str]) -> list[str]:
     return [f"export {key}={shlex.quote(value)}" for key, value in env.items()]
 
@@ -129,7 +145,8 @@ def _up(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) 
     status = 0
     for kind in _kinds(args):
         existing = _detached_running(store, kind)
-        if existing is not None and _record_problem(existing) is None:
+        problem = None if existing is None else _settled_problem(existing)
+        if existing is not None and problem is None:
             print(
                 f"{kind.value}: already running ({existing.backend}, pid {existing.pid})", file=err
             )
@@ -137,7 +154,8 @@ def _up(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) 
             continue
         if existing is not None:
             print(
-                f"{kind.value}: replacing unhealthy {existing.backend} (pid {existing.pid})",
+                f"{kind.value}: replacing unhealthy {existing.backend} "
+                f"(pid {existing.pid}: {problem})",
                 file=err,
             )
             stop_record(existing)
