@@ -1,0 +1,3 @@
+"""plowline-enrich."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,44 @@
+"""Everything the pure ``enrich`` function needs besides the payload (no I/O in here)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from plowline.enrich import __version__
+from plowline.enrich.badrows import Processor
+from plowline.enrich.validation import SchemaValidator
+
+if TYPE_CHECKING:
+    from plowline.enrich.enrichments.base import Enrichment
+
+ARTIFACT = "plowline-enrich"
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _uuid4() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(slots=True)
+class EnrichContext:
+    """Validator, configured enrichments, injected clock and id factory, limits."""
+
+    validator: SchemaValidator
+    enrichments: Sequence[Enrichment] = ()
+    processor: Processor = field(default_factory=lambda: Processor(ARTIFACT, __version__))
+    clock_ms: Callable[[], int] = _now_ms
+    new_uuid: Callable[[], str] = _uuid4
+    max_json_depth: int = 40
+    # Records above this size become size_violation bad rows (collector default, facts §2.4).
+    max_payload_bytes: int = 1_048_576
+
+    @property
+    def etl_version(self) -> str:
+        return f"{self.processor.artifact}-{self.processor.version}"

@@ -1,0 +1,108 @@
+"""Load enrichments from a directory of SDJ config files (one per enrichment, facts §6).
+
+Each ``*.json`` file is ``{"schema": "<config schema URI>", "data": {"name", "vendor",
+"enabled", "parameters"}}`` (or the enrich 1.x ``enrichments/jsonschema/1-0-0`` wrapper holding a
+list of them). Every config is validated against its schema through the Iglu validator before
+it is used; disabled ones are skipped; unknown or unsupported ones are an error, never ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final
+
+from plowline.enrich.enrichments.anon_ip import AnonIp
+from plowline.enrich.enrichments.api_request import ApiRequest
+from plowline.enrich.enrichments.base import Enrichment
+from plowline.enrich.enrichments.campaign_attribution import CampaignAttribution
+from plowline.enrich.enrichments.cookie_extractor import CookieExtractor
+from plowline.enrich.enrichments.cross_navigation import CrossNavigation
+from plowline.enrich.enrichments.event_fingerprint import EventFingerprint
+from plowline.enrich.enrichments.http_header_extractor import HttpHeaderExtractor
+from plowline.enrich.enrichments.iab import SpidersAndRobots
+from plowline.enrich.enrichments.ip_lookups import IpLookups
+from plowline.enrich.enrichments.javascript import JavascriptEnrichment
+from plowline.enrich.enrichments.pii import PiiPseudonymizer
+from plowline.enrich.enrichments.referer_parser import RefererParser
+from plowline.enrich.enrichments.sql_query import SqlQuery
+from plowline.enrich.enrichments.ua_parser import UaParser
+from plowline.enrich.validation import SchemaValidator, parse_iglu_uri
+
+WRAPPER: Final = "iglu:com.snowplowanalytics.snowplow/enrichments/jsonschema/1-0-0"
+
+Factory = Callable[[dict[str, Any], dict[str, Any], Path], Enrichment]
+
+FACTORIES: Final[dict[str, Factory]] = {
+    "event_fingerprint_config": lambda p, d, b: EventFingerprint.from_config(p),
+    "campaign_attribution": lambda p, d, b: CampaignAttribution.from_config(p),
+    "referer_parser": lambda p, d, b: RefererParser.from_config(p, b),
+    "ua_parser_config": lambda p, d, b: UaParser.from_config(p),
+    "ip_lookups": lambda p, d, b: IpLookups.from_config(p, b),
+    "anon_ip": lambda p, d, b: AnonIp.from_config(p),
+    "pii_enrichment_config": lambda p, d, b: PiiPseudonymizer.from_config(
+        p, bool(d.get("emitEvent", False))
+    ),
+    "cookie_extractor_config": lambda p, d, b: CookieExtractor.from_config(p),
+    "http_header_extractor_config": lambda p, d, b: HttpHeaderExtractor.from_config(p),
+    "iab_spiders_and_robots_enrichment": lambda p, d, b: SpidersAndRobots.from_config(p, b),
+    "javascript_script_config": lambda p, d, b: JavascriptEnrichment.from_config(p),
+    "api_request_enrichment_config": lambda p, d, b: ApiRequest.from_config(p),
+    "sql_query_enrichment_config": lambda p, d, b: SqlQuery.from_config(p),
+    "cross_navigation_config": lambda p, d, b: CrossNavigation(),
+}
+
+
+class EnrichmentConfigError(ValueError):
+    """A configuration file that is unreadable, invalid, unknown or unsupported."""
+
+
+def load_enrichments(directory: Path, validator: SchemaValidator) -> list[Enrichment]:
+    """Enabled enrichments of every ``*.json`` file in ``directory`` (sorted by file name)."""
+    if not directory.is_dir():
+        raise EnrichmentConfigError(f"enrichments directory {directory} does not exist")
+    loaded: list[Enrichment] = []
+    for path in sorted(directory.glob("*.json")):
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise EnrichmentConfigError(f"{path}: not readable JSON: {exc}") from exc
+        configs = document["data"] if _schema_of(document) == WRAPPER else [document]
+        for config in configs:
+            enrichment = build_enrichment(config, validator, path)
+            if enrichment is not None:
+                loaded.append(enrichment)
+    names = [e.name for e in loaded if e.name != "javascript_script_config"]  # several allowed
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise EnrichmentConfigError(f"enrichments configured more than once: {duplicates}")
+    return loaded
+
+
+def _schema_of(document: Any) -> Any:
+    return document.get("schema") if isinstance(document, dict) else None
+
+
+def build_enrichment(config: Any, validator: SchemaValidator, source: Path) -> Enrichment | None:
+    """One enrichment from its SDJ config (None when ``enabled`` is false)."""
+    schema = _schema_of(config)
+    parsed = parse_iglu_uri(schema)
+    if parsed is None or "data" not in config:
+        raise EnrichmentConfigError(f"{source}: not a self-describing enrichment config")
+    error = validator.check(schema, config["data"])
+    if error is not None:
+        raise EnrichmentConfigError(f"{source}: invalid against {schema}: {json.dumps(error)}")
+    data = config["data"]
+    if not data.get("enabled", False):
+        return None
+    name = parsed[1]
+    factory = FACTORIES.get(name)
+    if factory is None:
+        raise EnrichmentConfigError(f"{source}: enrichment {name!r} is not supported yet")
+    try:
+        enrichment = factory(data.get("parameters") or {}, data, source.parent)
+    except (KeyError, ValueError, OSError) as exc:
+        raise EnrichmentConfigError(f"{source}: cannot configure {name}: {exc}") from exc
+    enrichment.config_schema = schema
+    return enrichment

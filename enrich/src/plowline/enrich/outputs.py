@@ -1,0 +1,44 @@
+"""Results -> stream records: good TSV lines, bad-row JSON, PII events (serialisable, picklable)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final, Literal
+
+from plowline.enrich import badrows
+from plowline.enrich.badrows import BadRow, Processor
+from plowline.enrich.event import EnrichedEvent
+
+Channel = Literal["good", "bad", "pii"]
+Output = tuple[Channel, bytes]
+UNLIMITED: Final = 1 << 62
+
+
+def to_outputs(
+    results: Iterable[EnrichedEvent | BadRow],
+    processor: Processor,
+    now_ms: int,
+    max_good_bytes: int = UNLIMITED,
+    max_bad_bytes: int = UNLIMITED,
+) -> list[Output]:
+    """Serialise results; an event or bad row too big for its sink becomes a size_violation."""
+    out: list[Output] = []
+    for result in results:
+        if isinstance(result, EnrichedEvent):
+            line = result.to_tsv().encode("utf-8")
+            if len(line) <= max_good_bytes:
+                out.append(("pii" if result.pii else "good", line))
+                continue
+            result = _too_big(processor, now_ms, line, max_good_bytes, "enriched event")
+        data = result.to_json().encode("utf-8")
+        if len(data) > max_bad_bytes:
+            data = _too_big(processor, now_ms, data, max_bad_bytes, "bad row").to_json().encode()
+        out.append(("bad", data))
+    return out
+
+
+def _too_big(processor: Processor, now_ms: int, data: bytes, limit: int, what: str) -> BadRow:
+    text = data.decode("utf-8", errors="replace")[: max(limit // 10, 1)]
+    return badrows.size_violation(
+        processor, now_ms, limit, len(data), text, f"{what} must be at most {limit} bytes"
+    )

@@ -1,0 +1,3 @@
+"""plowline-storage."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,110 @@
+"""Parallel batches: worker processes, each with its own PostgreSQL connection.
+
+Python's share of a load (splitting, JSON, row encoding) is CPU-bound, so one process cannot
+keep PostgreSQL busy. `ParallelLoader` hands whole batches to worker processes; every batch is
+still one transaction with its manifest row, and `run_parallel` commits source records strictly
+in order, only once every earlier batch is in the database.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+import time
+from collections import deque
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, TextIO
+
+from plowline.storage.postgres import LoadResult, PostgresLoader
+from plowline.storage.runner import Progress, Stopper, gather_batch
+from plowline.storage.streams import Record, Sink, Source
+
+_LOADER: PostgresLoader | None = None
+
+
+def _start(dsn: str, options: dict[str, Any]) -> None:
+    global _LOADER
+    _LOADER = PostgresLoader(dsn, **options)
+
+
+def _load(lines: Sequence[bytes]) -> LoadResult:
+    assert _LOADER is not None, "worker not initialised"
+    return _LOADER.load(lines)
+
+
+class ParallelLoader:
+    def __init__(self, dsn: str, workers: int = 2, **options: Any) -> None:
+        self.workers = workers
+        # spawn: a forked child would inherit the parent's sockets and threads.
+        context = multiprocessing.get_context("spawn")
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_start, initargs=(dsn, options)
+        )
+        with PostgresLoader(dsn, **options) as first:
+            first.setup()
+
+    def submit(self, lines: Sequence[bytes]) -> Future[LoadResult]:
+        return self._pool.submit(_load, list(lines))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def __enter__(self) -> ParallelLoader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def run_parallel(
+    source: Source,
+    loader: ParallelLoader,
+    *,
+    bad_sink: Sink | None = None,
+    batch_size: int = 10_000,
+    max_wait: float = 5.0,
+    idle_exit: float | None = None,
+    progress_every: float = 5.0,
+    out: TextIO | None = None,
+    stop: Stopper | None = None,
+) -> Progress:
+    """Like run_batches, with up to 2 x workers batches in flight; commits stay in order."""
+    stop = stop or Stopper()
+    out = out or sys.stderr
+    p = Progress(started=time.monotonic())
+    last_print = last_data = time.monotonic()
+    inflight: deque[tuple[list[Record], Future[LoadResult]]] = deque()
+
+    def finish_head() -> None:
+        nonlocal last_print
+        records, future = inflight.popleft()
+        result = future.result()
+        if result.bad and bad_sink is not None:
+            for start in range(0, len(result.bad), 500):
+                bad_sink.write([Record(b) for b in result.bad[start : start + 500]])
+            bad_sink.flush()
+        source.commit(records)  # every earlier batch is already committed: order is kept
+        p.records += len(records)
+        p.loaded += result.loaded
+        p.bad += len(result.bad)
+        p.skipped_batches += int(result.skipped)
+        if time.monotonic() - last_print >= progress_every:
+            print(f"plowline-load: {p.line()}", file=out, flush=True)
+            last_print = time.monotonic()
+
+    while True:
+        while inflight and (inflight[0][1].done() or len(inflight) >= 2 * loader.workers):
+            finish_head()
+        records = [] if stop.stopped else gather_batch(source, batch_size, max_wait, stop)
+        now = time.monotonic()
+        if records:
+            last_data = now
+            inflight.append((records, loader.submit([r.value for r in records])))
+            continue
+        while inflight:
+            finish_head()
+        if stop.stopped or (idle_exit is not None and now - last_data >= idle_exit):
+            break
+    print(f"plowline-load: done {p.line()}", file=out, flush=True)
+    return p

@@ -1,0 +1,532 @@
+"""Load enriched events into PostgreSQL: atomic.events plus one table per entity schema.
+
+Each batch is one transaction: a manifest row keyed by the batch's content hash (so a
+reloaded batch is skipped, never duplicated), then COPY into atomic.events and every entity
+table. When PostgreSQL refuses a value the batch is validated in Python and, if needed,
+bisected with savepoints until every refused event is isolated as a loader bad row.
+Connection loss (e.g. a server restart) retries the whole batch on a new connection.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import psycopg
+from plowline.storage import badrows, tsv
+from plowline.storage.atomic import COLLECTOR_TSTAMP, EVENT_ID, atomic_columns
+from plowline.storage.prepare import Event, Prepared, batch_id, batch_key, gc_paused, prepare
+from plowline.storage.schemas import (
+    META_COLUMNS,
+    Column,
+    DirectorySchemas,
+    SchemaRef,
+    SchemaStore,
+    derive_columns,
+    distinct,
+    extract,
+    ref_tree,
+)
+from psycopg import sql
+
+log = logging.getLogger(__name__)
+
+EntityMode = Literal["columns", "jsonb"]
+_ESC = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+_NULL = "\\N"
+PG_TYPES = {
+    "text": "TEXT",
+    "integer": "INTEGER",
+    "bigint": "BIGINT",
+    "double": "DOUBLE PRECISION",
+    "boolean": "BOOLEAN",
+    "timestamp": "TIMESTAMP",
+    "date": "DATE",
+    "uuid": "UUID",
+    "json": "JSONB",
+}
+META_TYPES = (
+    "VARCHAR(128) NOT NULL",
+    "VARCHAR(128) NOT NULL",
+    "VARCHAR(128) NOT NULL",
+    "VARCHAR(128) NOT NULL",
+    "UUID NOT NULL",
+    "TIMESTAMP NOT NULL",
+    "VARCHAR(255) NOT NULL",
+    "VARCHAR(1500) NOT NULL",
+    "VARCHAR(255) NOT NULL",
+)
+MANIFEST = "plowline_load_manifest"
+
+
+def pg_type(c: Column) -> str:
+    return f"VARCHAR({c.length})" if c.kind == "varchar" else PG_TYPES[c.kind]
+
+
+class EncodeError(ValueError):
+    pass
+
+
+# One encoder instance: json.dumps with options would build a new one per call (slow).
+_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def encode(c: Column, value: Any) -> str:
+    """A value as COPY text for its column; EncodeError when it does not fit."""
+    if value is None:
+        if not c.nullable:
+            raise EncodeError(f"{c.name}: required value missing")
+        return _NULL
+    kind = c.kind
+    if kind == "json":
+        text = _json(value)
+    elif kind in ("text", "varchar", "timestamp", "date", "uuid"):
+        if isinstance(value, str):
+            text = value
+        elif kind in ("text", "varchar"):
+            text = _json(value)
+        else:
+            raise EncodeError(f"{c.name}: expected a string, got {type(value).__name__}")
+        if c.length is not None and len(text) > c.length:
+            raise EncodeError(f"{c.name}: longer than {c.length} characters ({len(text)})")
+    elif kind in ("integer", "bigint"):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise EncodeError(f"{c.name}: expected an integer, got {value!r}"[:200])
+        bound = 2**31 if kind == "integer" else 2**63
+        if not -bound <= value < bound:
+            raise EncodeError(f"{c.name}: {value} out of range for {kind}")
+        return str(value)
+    elif kind == "double":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise EncodeError(f"{c.name}: expected a number, got {value!r}"[:200])
+        number = float(value)
+        if not math.isfinite(number):
+            raise EncodeError(f"{c.name}: not a finite number")
+        return repr(number)
+    elif kind == "boolean":
+        if not isinstance(value, bool):
+            raise EncodeError(f"{c.name}: expected a boolean, got {value!r}"[:200])
+        return "t" if value else "f"
+    else:  # pragma: no cover - KINDS is closed
+        raise EncodeError(f"{c.name}: unknown column kind {kind}")
+    if "\x00" in text:
+        raise EncodeError(f"{c.name}: holds a NUL character")
+    return text.translate(_ESC)
+
+
+_STRING_KINDS = ("text", "varchar", "timestamp", "date", "uuid")
+
+
+def compile_row(columns: list[Column]) -> Callable[[dict[str, Any]], str]:
+    """One function building a table row's COPY text from an entity's data object.
+
+    Generated source, like dataclasses does: one call per entity instead of one per column.
+    Property names only ever enter the source through repr(); the common cases (absent,
+    plain printable strings within the length) are inlined, everything else goes to encode().
+    """
+    lines = ["def row(d):", "    get = d.get"]
+    names: dict[str, Any] = {"_enc": encode, "_extract": extract, "_NULL": _NULL, "_TAB": "\t"}
+    for i, c in enumerate(columns):
+        names[f"c{i}"] = c
+        if len(c.path) == 1:
+            lines.append(f"    v = get({c.path[0]!r})")
+        else:
+            names[f"p{i}"] = c.path
+            lines.append(f"    v = _extract(d, p{i})")
+        if c.nullable:
+            lines.append(f"    if v is None: s{i} = _NULL")
+            branch = "elif"
+        else:
+            branch = "if"
+        if c.kind in _STRING_KINDS:
+            limit = c.length if c.kind == "varchar" and c.length is not None else 1 << 62
+            lines.append(
+                f"    {branch} type(v) is str and len(v) <= {limit} and v.isprintable()"
+                f" and '\\\\' not in v: s{i} = v"
+            )
+            lines.append(f"    else: s{i} = _enc(c{i}, v)")
+        elif branch == "elif":
+            lines.append(f"    else: s{i} = _enc(c{i}, v)")
+        else:
+            lines.append(f"    s{i} = _enc(c{i}, v)")
+    joined = ", ".join(f"s{i}" for i in range(len(columns)))
+    lines.append(f"    return _TAB.join(({joined}{',' if len(columns) == 1 else ''}))")
+    if not columns:
+        lines[-1] = "    return ''"
+    exec("\n".join(lines), names)  # noqa: S102 - source built above from repr()'d names only
+    fn: Callable[[dict[str, Any]], str] = names["row"]
+    return fn
+
+
+@dataclass
+class Table:
+    name: str
+    columns: list[Column] = field(default_factory=list)
+    versions: set[str] = field(default_factory=set)
+    missing: set[str] = field(default_factory=set)  # versions with no schema to be found
+    row: Callable[[dict[str, Any]], str] = field(default=lambda _d: "")
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    batch: str
+    prepared: Prepared
+    atomic: str  # COPY text of every prepared event's atomic row
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    loaded: int
+    bad: list[bytes]
+    skipped: bool = False  # the batch had been loaded before
+
+
+def atomic_row(parts: list[str]) -> str:
+    """atomic.events COPY text (NULL '') of a split line: drop the three JSON fields."""
+    row = "\t".join(parts[:52] + parts[53:58] + parts[59:122] + parts[123:])
+    if "\\" in row:
+        row = row.replace("\\", "\\\\")
+    if "\r" in row:
+        row = row.replace("\r", "\\r")
+    return row
+
+
+class PostgresLoader:
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        schema: str = "atomic",
+        entity_mode: EntityMode = "columns",
+        schemas: SchemaStore | None = None,
+        retry_for: float = 120.0,
+        connect: Callable[[str], psycopg.Connection[Any]] | None = None,
+    ) -> None:
+        self.dsn = dsn
+        self.schema = schema
+        self.entity_mode = entity_mode
+        self.schemas = schemas if schemas is not None else DirectorySchemas()
+        self.retry_for = retry_for
+        self._connect = connect or (lambda d: psycopg.connect(d, autocommit=True))
+        self._conn: psycopg.Connection[Any] | None = None
+        self._tables: dict[str, Table] = {}
+        self._heads: dict[SchemaRef, tuple[Table, str, str] | str] = {}
+        self.reconnects = 0
+
+    # -- connection -------------------------------------------------------------------------
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self._conn = self._connect(self.dsn)
+        return self._conn
+
+    def _retrying(self, action: Callable[[psycopg.Connection[Any]], Any]) -> Any:
+        """Run `action` in a fresh attempt after every lost connection, up to retry_for seconds."""
+        deadline = time.monotonic() + self.retry_for
+        delay = 0.2
+        while True:
+            try:
+                return action(self._connection())
+            except psycopg.OperationalError as exc:
+                if self._conn is not None:
+                    self._conn.close()
+                self._conn = None
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.warning("PostgreSQL unavailable (%s); retrying in %.1fs", exc, delay)
+                self.reconnects += 1
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> PostgresLoader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- DDL --------------------------------------------------------------------------------
+
+    def _q(self, table: str) -> sql.Composed:
+        return sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(table))
+
+    def setup(self) -> None:
+        """Create the schema, atomic.events and the load manifest (idempotent)."""
+
+        def run(conn: psycopg.Connection[Any]) -> None:
+            cols = sql.SQL(", ").join(
+                sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(f.postgres or ""))
+                for f in atomic_columns()
+            )
+            with conn.transaction():
+                conn.execute(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
+                )
+                conn.execute(
+                    sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(self._q("events"), cols)
+                )
+                conn.execute(
+                    sql.SQL(
+                        "CREATE TABLE IF NOT EXISTS {} (batch_id TEXT PRIMARY KEY, "
+                        "loaded_at TIMESTAMPTZ NOT NULL DEFAULT now(), events INTEGER NOT NULL, "
+                        "bad INTEGER NOT NULL)"
+                    ).format(self._q(MANIFEST))
+                )
+
+        self._retrying(run)
+
+    def _existing_columns(self, conn: psycopg.Connection[Any], table: str) -> set[str] | None:
+        rows = conn.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = %s",
+            (self.schema, table),
+        ).fetchall()
+        return {r[0] for r in rows} if rows else None
+
+    def _ensure(self, conn: psycopg.Connection[Any], refs: list[SchemaRef]) -> None:
+        """Create tables for new models, add columns for new additions (SchemaVer evolution).
+
+        Another loader may run the same DDL at the same moment: PostgreSQL then reports a
+        duplicate (even with IF NOT EXISTS); the work is done, so look again and go on.
+        """
+        for attempt in range(5):
+            try:
+                self._ensure_once(conn, refs)
+                return
+            except (
+                psycopg.errors.UniqueViolation,
+                psycopg.errors.DuplicateTable,
+                psycopg.errors.DuplicateColumn,
+                psycopg.errors.DuplicateObject,
+            ):
+                if attempt == 4:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+
+    def _ensure_once(self, conn: psycopg.Connection[Any], refs: list[SchemaRef]) -> None:
+        for ref in distinct(refs):
+            table = self._tables.setdefault(ref.table, Table(ref.table))
+            if ref.version in table.versions or ref.version in table.missing:
+                continue
+            columns: list[Column] = []
+            if self.entity_mode == "columns":
+                schema = self.schemas.lookup(ref)
+                if schema is None:
+                    table.missing.add(ref.version)
+                    self._heads.pop(ref, None)
+                    continue
+                columns = derive_columns(schema)
+            with conn.transaction():
+                existing = self._existing_columns(conn, ref.table)
+                if existing is None:
+                    defs: list[sql.Composable] = [
+                        sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t))
+                        for n, t in zip(META_COLUMNS, META_TYPES, strict=True)
+                    ]
+                    if self.entity_mode == "jsonb":
+                        defs.append(sql.SQL("data JSONB"))
+                    defs += [
+                        sql.SQL("{} {}{}").format(
+                            sql.Identifier(c.name),
+                            sql.SQL(pg_type(c)),
+                            sql.SQL("" if c.nullable else " NOT NULL"),
+                        )
+                        for c in columns
+                    ]
+                    conn.execute(
+                        sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
+                            self._q(ref.table), sql.SQL(", ").join(defs)
+                        )
+                    )
+                    existing = set(META_COLUMNS) | {c.name for c in columns}
+                for c in columns:
+                    if c.name not in existing:
+                        # Columns a later addition brings are nullable: older rows lack them.
+                        conn.execute(
+                            sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+                                self._q(ref.table), sql.Identifier(c.name), sql.SQL(pg_type(c))
+                            )
+                        )
+                conn.execute(
+                    sql.SQL("COMMENT ON TABLE {} IS {}").format(
+                        self._q(ref.table), sql.Literal(ref.uri)
+                    )
+                )
+            known = {c.name for c in table.columns}
+            for c in columns:
+                if c.name not in known:
+                    table.columns.append(
+                        c
+                        if c.nullable or not table.versions
+                        else Column(c.name, c.path, c.kind, c.length)
+                    )
+            table.versions.add(ref.version)
+            self._heads.clear()
+            table.row = compile_row(table.columns)
+
+    # -- rows -------------------------------------------------------------------------------
+
+    def _encode_entities(self, event: Event) -> str | None:
+        """Fill event.rows; the reason when an entity cannot be stored."""
+        event.rows = []
+        parts = event.parts
+        root = f"{parts[EVENT_ID].translate(_ESC)}\t{parts[COLLECTOR_TSTAMP].translate(_ESC)}"
+        for e in event.entities:
+            ref = e.ref
+            plan = self._heads.get(ref)
+            if plan is None:
+                plan = self._heads[ref] = self._head(ref)
+            if isinstance(plan, str):
+                return plan
+            table, head, tail = plan
+            if self.entity_mode == "jsonb":
+                body = _json(e.data).replace("\x00", "")
+                event.rows.append((table.name, f"{head}{root}{tail}\t{body.translate(_ESC)}"))
+                continue
+            data = e.data
+            if type(data) is not dict:
+                return f"{ref.uri}: data is not an object"
+            try:
+                values = table.row(data)
+            except EncodeError as exc:
+                return f"{ref.uri}: {exc}"
+            if table.columns:
+                event.rows.append((table.name, f"{head}{root}{tail}\t{values}"))
+            else:
+                event.rows.append((table.name, f"{head}{root}{tail}"))
+        return None
+
+    def _head(self, ref: SchemaRef) -> tuple[Table, str, str] | str:
+        """Table and the constant COPY text around root_id/root_tstamp for one schema."""
+        table = self._tables[ref.table]
+        if ref.version in table.missing:
+            return f"schema {ref.uri} not found"
+        if max(len(ref.vendor), len(ref.name), len(ref.format)) > 128:
+            return f"schema {ref.uri[:200]} has a part over 128 characters"
+        if any("\x00" in p for p in (ref.vendor, ref.name, ref.format)):
+            return "schema URI holds a NUL character"
+        meta = "\t".join(v.translate(_ESC) for v in (ref.vendor, ref.name, ref.format, ref.version))
+        return table, meta + "\t", f"\tevents\t{ref_tree(ref).translate(_ESC)}\tevents"
+
+    def _copy(
+        self, conn: psycopg.Connection[Any], events: list[Event], atomic: str | None = None
+    ) -> None:
+        """COPY the events' atomic rows (pre-built text when given) and entity rows."""
+        names = sql.SQL(", ").join(sql.Identifier(f.name) for f in atomic_columns())
+        if atomic is None:
+            atomic = "".join(atomic_row(e.parts) + "\n" for e in events)
+        with conn.cursor() as cur:
+            stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT text, NULL '')")
+            with cur.copy(stmt.format(self._q("events"), names)) as copy:
+                copy.write(atomic)
+            by_table: dict[str, list[str]] = {}
+            for e in events:
+                for table, row in e.rows:
+                    by_table.setdefault(table, []).append(row)
+            for table, rows in by_table.items():
+                cols = list(META_COLUMNS)
+                if self.entity_mode == "jsonb":
+                    cols.append("data")
+                else:
+                    cols += [c.name for c in self._tables[table].columns]
+                entity_stmt = sql.SQL("COPY {} ({}) FROM STDIN").format(
+                    self._q(table), sql.SQL(", ").join(sql.Identifier(c) for c in cols)
+                )
+                with cur.copy(entity_stmt) as copy:
+                    copy.write("\n".join(rows) + "\n")
+
+    def _copy_isolating(self, conn: psycopg.Connection[Any], events: list[Event]) -> list[bytes]:
+        """COPY inside a savepoint; on refusal bisect until each refused event is a bad row."""
+        if not events:
+            return []
+        try:
+            with conn.transaction():
+                self._copy(conn, events)
+            return []
+        except (psycopg.DataError, psycopg.IntegrityError) as exc:
+            if len(events) == 1:
+                return [badrows.unhandled(events[0].raw, f"PostgreSQL refused: {exc}".strip())]
+        mid = len(events) // 2
+        return self._copy_isolating(conn, events[:mid]) + self._copy_isolating(conn, events[mid:])
+
+    # -- batches ----------------------------------------------------------------------------
+
+    def stage(self, lines: Sequence[bytes], batch: str | None = None) -> Staged:
+        """The database-free half of a load (split, entities, atomic rows): may run in a
+        worker thread while the previous batch is in `apply`."""
+        key = batch_key(batch) if batch else batch_id(lines)
+        with gc_paused():
+            prepared = prepare(lines)
+            atomic = "".join(atomic_row(e.parts) + "\n" for e in prepared.events)
+        return Staged(key, prepared, atomic)
+
+    def load(self, lines: Sequence[bytes], batch: str | None = None) -> LoadResult:
+        """Load one batch of enriched TSV lines exactly once; returns the bad rows."""
+        return self.apply(self.stage(lines, batch))
+
+    def apply(self, staged: Staged) -> LoadResult:
+        """The database half of a load: DDL, entity rows, COPY, manifest, in one transaction."""
+        batch, prepared = staged.batch, staged.prepared
+
+        def run(conn: psycopg.Connection[Any]) -> LoadResult:
+            self._ensure(conn, [e.ref for ev in prepared.events for e in ev.entities])
+            bad = list(prepared.bad)
+            events: list[Event] = []
+            with gc_paused():
+                for ev in prepared.events:
+                    reason = self._encode_entities(ev)
+                    if reason is None:
+                        events.append(ev)
+                    else:
+                        why = badrows.InvalidValue("contexts", "", reason)
+                        bad.append(badrows.invalid_values(ev.raw, [why]))
+            atomic = staged.atomic if len(events) == len(prepared.events) else None
+            with conn.transaction():
+                inserted = conn.execute(
+                    sql.SQL(
+                        "INSERT INTO {} (batch_id, events, bad) VALUES (%s, 0, 0) "
+                        "ON CONFLICT DO NOTHING RETURNING batch_id"
+                    ).format(self._q(MANIFEST)),
+                    (batch,),
+                ).fetchone()
+                if inserted is None:
+                    return LoadResult(0, [], skipped=True)
+                try:
+                    with conn.transaction():
+                        self._copy(conn, events, atomic)
+                except (psycopg.DataError, psycopg.IntegrityError):
+                    # Name what Python can see first, then let PostgreSQL judge the rest.
+                    checked: list[Event] = []
+                    for ev in events:
+                        errors = tsv.validate(ev.parts)
+                        if errors:
+                            bad.append(badrows.invalid_values(ev.raw, errors))
+                        else:
+                            checked.append(ev)
+                    refused = self._copy_isolating(conn, checked)
+                    bad += refused
+                    events = checked
+                    loaded = len(checked) - len(refused)
+                else:
+                    loaded = len(events)
+                conn.execute(
+                    sql.SQL("UPDATE {} SET events = %s, bad = %s WHERE batch_id = %s").format(
+                        self._q(MANIFEST)
+                    ),
+                    (loaded, len(bad), batch),
+                )
+            return LoadResult(loaded, bad)
+
+        result: LoadResult = self._retrying(run)
+        return result

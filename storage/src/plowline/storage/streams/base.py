@@ -1,0 +1,72 @@
+"""The stream IO contract shared by every Plowline component: records, sources, sinks, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One message: an opaque value, an optional key, and where it came from."""
+
+    value: bytes
+    key: bytes | None = None
+    # Opaque position used by Source.commit (partition/offset, shard/sequence, receipt handle,
+    # file and byte offset). Sinks ignore it.
+    position: object | None = None
+
+
+class StreamError(Exception):
+    """Base of every stream failure; the message names the stream URL."""
+
+    def __init__(self, url: str, message: str) -> None:
+        super().__init__(f"{url}: {message}")
+        self.url = url
+
+
+class SinkError(StreamError):
+    """A sink could not accept or confirm records."""
+
+
+class SinkFullError(SinkError):
+    """The sink's bounded buffer is full: flush, then write again."""
+
+
+class SourceError(StreamError):
+    """A source could not be read or committed."""
+
+
+@runtime_checkable
+class Source(Protocol):
+    """Reads records; at-least-once: `commit` only what the sinks confirmed."""
+
+    def poll(self, max_records: int = 500, timeout: float = 1.0) -> list[Record]: ...
+
+    def commit(self, records: Sequence[Record]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class Sink(Protocol):
+    """Writes records; `flush` returns only once everything written is durably confirmed."""
+
+    max_record_bytes: int
+
+    def write(self, records: Sequence[Record]) -> None: ...
+
+    def flush(self, timeout: float = 10.0) -> None: ...
+
+    def healthy(self) -> bool: ...
+
+    def close(self, timeout: float = 10.0) -> None: ...
+
+
+def check_sizes(url: str, records: Sequence[Record], limit: int) -> None:
+    """Reject the whole write before buffering anything if one record is over the limit."""
+    for index, record in enumerate(records):
+        size = len(record.value) + (len(record.key) if record.key else 0)
+        if size > limit:
+            raise SinkError(url, f"record {index} is {size} bytes, over the {limit}-byte limit")

@@ -1,0 +1,208 @@
+"""`s3://<bucket>/<prefix>?endpoint_url=...` (boto3).
+
+The sink buffers records and writes each flush as one object under the prefix (names sort by
+time); the source reads objects in key order and, on commit, remembers the last object whose
+records were all committed (in memory, or in a JSON file with `checkpoint=<path>`).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import struct
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+from plowline.storage.streams import aws
+from plowline.storage.streams.base import Record, SinkError, SinkFullError, SourceError, check_sizes
+
+_LEN = struct.Struct(">I")
+
+
+def frame(values: Sequence[bytes], framing: str) -> bytes:
+    if framing == "lines":
+        return b"".join(v + b"\n" for v in values)
+    return b"".join(_LEN.pack(len(v)) + v for v in values)
+
+
+def unframe(data: bytes, framing: str) -> list[bytes]:
+    if framing == "lines":
+        lines = data.split(b"\n")
+        if lines and lines[-1] == b"":
+            lines.pop()
+        return lines
+    out: list[bytes] = []
+    pos = 0
+    while pos + _LEN.size <= len(data):
+        (n,) = _LEN.unpack_from(data, pos)
+        out.append(data[pos + _LEN.size : pos + _LEN.size + n])
+        pos += _LEN.size + n
+    return out
+
+
+class S3Sink:
+    def __init__(
+        self,
+        url: str,
+        bucket: str,
+        prefix: str,
+        *,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        credentials: Mapping[str, str] | None = None,
+        framing: str = "lines",
+        compress: bool = True,
+        max_buffer_bytes: int = 256 * 1024 * 1024,
+        max_record_bytes: int = 64 * 1024 * 1024,
+    ) -> None:
+        if framing not in ("lines", "length"):
+            raise SinkError(url, f"framing must be 'lines' or 'length', not {framing!r}")
+        self.url = url
+        self.max_record_bytes = max_record_bytes
+        self._bucket = bucket
+        self._prefix = prefix.strip("/")
+        self._framing = framing
+        self._compress = compress
+        self._client = aws.client(
+            "s3", endpoint_url=endpoint_url, region=region, credentials=credentials
+        )
+        self._buffer: list[bytes] = []
+        self._buffered = 0
+        self._max_buffer = max_buffer_bytes
+        self._closed = False
+        self._last_error: str | None = None
+
+    def write(self, records: Sequence[Record]) -> None:
+        if self._closed:
+            raise SinkError(self.url, "sink is closed")
+        check_sizes(self.url, records, self.max_record_bytes)
+        if self._framing == "lines" and any(b"\n" in r.value for r in records):
+            raise SinkError(self.url, "a record holds a newline; use framing='length'")
+        size = sum(len(r.value) for r in records)
+        if self._buffered + size > self._max_buffer:
+            raise SinkFullError(self.url, f"buffer holds {self._buffered} bytes; flush first")
+        self._buffer.extend(r.value for r in records)
+        self._buffered += size
+
+    def flush(self, timeout: float = 10.0) -> None:
+        if not self._buffer:
+            return
+        body = frame(self._buffer, self._framing)
+        suffix = ".gz" if self._compress else ""
+        if self._compress:
+            body = gzip.compress(body, compresslevel=6)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        key = f"{self._prefix}/{stamp}-{uuid.uuid4().hex[:8]}{suffix}".lstrip("/")
+        try:
+            self._client.put_object(Bucket=self._bucket, Key=key, Body=body)
+        except (ClientError, BotoCoreError) as exc:
+            self._last_error = str(exc)
+            raise SinkError(self.url, f"upload of {key} failed: {exc}") from exc
+        self._last_error = None
+        self._buffer = []
+        self._buffered = 0
+
+    def healthy(self) -> bool:
+        return not self._closed and self._last_error is None
+
+    def close(self, timeout: float = 10.0) -> None:
+        if not self._closed:
+            try:
+                self.flush(timeout)
+            finally:
+                self._closed = True
+
+
+class S3Source:
+    def __init__(
+        self,
+        url: str,
+        bucket: str,
+        prefix: str,
+        *,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        credentials: Mapping[str, str] | None = None,
+        framing: str = "lines",
+        checkpoint: str | Path | None = None,
+    ) -> None:
+        self.url = url
+        self._bucket = bucket
+        self._prefix = prefix.strip("/")
+        self._framing = framing
+        self._client = aws.client(
+            "s3", endpoint_url=endpoint_url, region=region, credentials=credentials
+        )
+        self._checkpoint = Path(checkpoint) if checkpoint else None
+        self._done_up_to = ""  # last key whose records were all committed
+        if self._checkpoint and self._checkpoint.exists():
+            self._done_up_to = json.loads(self._checkpoint.read_text()).get("after", "")
+        self._read_up_to = self._done_up_to
+        self._pending: list[Record] = []
+        self._uncommitted: dict[str, set[int]] = {}  # key -> record indexes not yet committed
+        self._order: list[str] = []
+        self._closed = False
+
+    def _list(self) -> list[str]:
+        keys: list[str] = []
+        args: dict[str, Any] = {"Bucket": self._bucket, "Prefix": self._prefix}
+        if self._read_up_to:
+            args["StartAfter"] = self._read_up_to
+        try:
+            for page in self._client.get_paginator("list_objects_v2").paginate(**args):
+                keys.extend(o["Key"] for o in page.get("Contents", []))
+        except (ClientError, BotoCoreError) as exc:
+            raise SourceError(self.url, f"cannot list objects: {exc}") from exc
+        return sorted(keys)
+
+    def _load(self, key: str) -> None:
+        try:
+            body = self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        except (ClientError, BotoCoreError) as exc:
+            raise SourceError(self.url, f"cannot read {key}: {exc}") from exc
+        if body[:2] == b"\x1f\x8b":
+            try:
+                body = gzip.decompress(body)
+            except (OSError, EOFError) as exc:
+                raise SourceError(self.url, f"{key} is not valid gzip: {exc}") from exc
+        values = unframe(body, self._framing)
+        self._pending.extend(Record(v, None, (key, i)) for i, v in enumerate(values))
+        self._uncommitted[key] = set(range(len(values)))
+        self._order.append(key)
+        self._read_up_to = key
+        if not values:
+            self._advance()
+
+    def poll(self, max_records: int = 500, timeout: float = 1.0) -> list[Record]:
+        if self._closed:
+            raise SourceError(self.url, "source is closed")
+        if not self._pending:
+            for key in self._list():
+                self._load(key)
+                if len(self._pending) >= max_records:
+                    break
+        out, self._pending = self._pending[:max_records], self._pending[max_records:]
+        return out
+
+    def _advance(self) -> None:
+        while self._order and not self._uncommitted.get(self._order[0]):
+            self._done_up_to = self._order.pop(0)
+            self._uncommitted.pop(self._done_up_to, None)
+
+    def commit(self, records: Sequence[Record]) -> None:
+        for r in records:
+            if not (isinstance(r.position, tuple) and len(r.position) == 2):
+                raise SourceError(self.url, "commit got records this source did not produce")
+            key, index = r.position
+            self._uncommitted.get(key, set()).discard(index)
+        before = self._done_up_to
+        self._advance()
+        if self._checkpoint is not None and self._done_up_to != before:
+            self._checkpoint.write_text(json.dumps({"after": self._done_up_to}))
+
+    def close(self) -> None:
+        self._closed = True

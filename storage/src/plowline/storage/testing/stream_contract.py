@@ -1,0 +1,134 @@
+"""The one contract every Source/Sink pair must honour, as a pytest mixin.
+
+A test module subclasses `StreamContract` and provides a `stream` fixture returning a
+`StreamUnderTest`: factories for a sink and a source over the same fresh stream. Class flags
+declare what the transport cannot promise (ordering, keys, durable commits), nothing else.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+import pytest
+from plowline.storage.streams import Record, Sink, SinkError, Source
+
+
+@dataclass
+class StreamUnderTest:
+    sink: Callable[[], Sink]
+    source: Callable[[], Source]
+
+
+def drain(source: Source, want: int, deadline_s: float = 60.0) -> list[Record]:
+    """Poll until `want` records arrived (or the deadline passed); never commits."""
+    out: list[Record] = []
+    end = time.monotonic() + deadline_s
+    while len(out) < want and time.monotonic() < end:
+        out.extend(source.poll(max_records=want - len(out), timeout=1.0))
+    return out
+
+
+def values(n: int, tag: str) -> list[bytes]:
+    # Non-ASCII and tab bytes on purpose; never a newline (line framing's separator).
+    return [f"{tag}-{i:04d}\t\u00e9\u2603".encode() + bytes([0x80 + i % 64]) for i in range(n)]
+
+
+class StreamContract:
+    ordered: ClassVar[bool] = True  # records come back in write order
+    keys_preserved: ClassVar[bool] = True
+    durable_commit: ClassVar[bool] = True  # a new source resumes after the committed records
+    redelivers_uncommitted: ClassVar[bool] = True
+
+    def _write(self, sink: Sink, vals: list[bytes], keyed: bool = False) -> None:
+        recs = [Record(v, f"k{i}".encode() if keyed else None) for i, v in enumerate(vals)]
+        sink.write(recs)
+        sink.flush(timeout=30)
+
+    def test_round_trip(self, stream: StreamUnderTest) -> None:
+        sent = values(60, "rt")
+        sink = stream.sink()
+        self._write(sink, sent)
+        sink.close()
+        source = stream.source()
+        got = [r.value for r in drain(source, len(sent))]
+        source.close()
+        if self.ordered:
+            assert got == sent
+        else:
+            assert sorted(got) == sorted(sent)
+
+    def test_keys_round_trip(self, stream: StreamUnderTest) -> None:
+        sink = stream.sink()
+        sent = values(5, "key")
+        self._write(sink, sent, keyed=True)
+        sink.close()
+        source = stream.source()
+        got = drain(source, 5)
+        source.close()
+        keys = {r.value: r.key for r in got}
+        if self.keys_preserved:
+            assert {keys[v] for v in sent} == {f"k{i}".encode() for i in range(5)}
+        else:  # a values-only transport drops keys visibly, never garbles them
+            assert sorted(keys) == sorted(sent)
+            assert set(keys.values()) == {None}
+
+    def test_oversize_record_is_rejected_with_the_url(self, stream: StreamUnderTest) -> None:
+        sink = stream.sink()
+        with pytest.raises(SinkError) as err:
+            sink.write([Record(b"x" * (sink.max_record_bytes + 1))])
+        assert err.value.url in str(err.value)
+        sink.write([Record(b"fine")])  # the sink still works afterwards
+        sink.flush(timeout=30)
+        assert sink.healthy()
+        sink.close()
+
+    def test_write_after_close_fails(self, stream: StreamUnderTest) -> None:
+        sink = stream.sink()
+        sink.close()
+        with pytest.raises(SinkError):
+            sink.write([Record(b"late")])
+
+    def test_committed_records_are_not_read_again(self, stream: StreamUnderTest) -> None:
+        sink = stream.sink()
+        first = values(10, "first")
+        self._write(sink, first)
+        source = stream.source()
+        got = drain(source, 10)
+        assert sorted(r.value for r in got) == sorted(first)
+        source.commit(got)
+        source.close()
+        if not self.durable_commit:
+            sink.close()
+            return  # commit accepted the records; nothing outlives this source (declared)
+        second = values(4, "second")
+        self._write(sink, second)
+        sink.close()
+        again = stream.source()
+        rest = drain(again, 4)
+        rest += again.poll(max_records=50, timeout=1.0)
+        again.close()
+        assert sorted(r.value for r in rest) == sorted(second)
+
+    def test_uncommitted_records_are_read_again(self, stream: StreamUnderTest) -> None:
+        sink = stream.sink()
+        sent = values(6, "again")
+        self._write(sink, sent)
+        sink.close()
+        source = stream.source()
+        assert len(drain(source, 6)) == 6
+        source.close()  # nothing committed
+        if not self.redelivers_uncommitted:
+            return  # a transport that cannot replay (declared): delivered once, as asserted
+        again = stream.source()
+        got = drain(again, 6)
+        again.close()
+        assert sorted(r.value for r in got) == sorted(sent)
+
+    def test_empty_poll_returns_a_list(self, stream: StreamUnderTest) -> None:
+        source = stream.source()
+        assert source.poll(max_records=10, timeout=0.2) == []
+        source.commit([])
+        source.close()

@@ -1,0 +1,143 @@
+"""The embedded (SQLite) store: same tables, same bad rows, evolution, idempotency."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import hypothesis.strategies as st
+import pytest
+from hypothesis import HealthCheck, given, settings
+from plowline.storage.atomic import atomic_columns
+from plowline.storage.embedded import EmbeddedLoader
+from plowline.storage.schemas import DirectorySchemas, StaticSchemas, table_name
+from plowline.storage.testing import check_bad_row
+from plowline.storage.testing.events import ENTITY_TABLES, contexts, enriched_lines, with_fields
+from plowline.storage.testing.evolution import lines_with, write_schemas
+
+
+def count(db: Path, table: str, where: str = "") -> int:
+    with sqlite3.connect(db) as conn:
+        row = conn.execute(f'SELECT count(*) FROM "{table}" {where}').fetchone()  # noqa: S608
+    return int(row[0])
+
+
+def cols(db: Path, table: str) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        return [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "plowline.sqlite"
+
+
+def test_events_entities_and_reload(db: Path) -> None:
+    lines = list(enriched_lines(90))
+    with EmbeddedLoader(db) as loader:
+        loader.setup()
+        assert loader.load(lines).loaded == 90
+        assert loader.load(lines).skipped
+        # the attached name works as on PostgreSQL
+        row = loader.conn.execute("SELECT count(*) FROM atomic.events").fetchone()
+        assert row == (90,)
+    assert count(db, "events") == 90
+    assert cols(db, "events") == [f.name for f in atomic_columns()]
+    assert count(db, ENTITY_TABLES[0]) == 90
+    assert count(db, ENTITY_TABLES[3]) == 30
+    assert cols(db, ENTITY_TABLES[3])[:9] == [
+        "schema_vendor",
+        "schema_name",
+        "schema_format",
+        "schema_version",
+        "root_id",
+        "root_tstamp",
+        "ref_root",
+        "ref_tree",
+        "ref_parent",
+    ]
+    with sqlite3.connect(db) as conn:
+        typed = conn.execute(
+            "SELECT typeof(br_cookies), typeof(geo_latitude), typeof(page_urlport) FROM events"
+        ).fetchone()
+    assert typed == ("integer", "real", "integer")
+
+
+def test_bad_rows(db: Path) -> None:
+    good = list(enriched_lines(4))
+    with EmbeddedLoader(db) as loader:
+        loader.setup()
+        result = loader.load(
+            [
+                good[0],
+                b"x\ty",
+                with_fields(good[1], geo_region="ABCD"),
+                with_fields(
+                    good[2], contexts=contexts({"schema": "iglu:x/y/jsonschema/1-0-0", "data": {}})
+                ),
+                good[3][:-5] + b"\xff",
+            ]
+        )
+    assert result.loaded == 1
+    assert len(result.bad) == 4
+    for bad in result.bad:
+        check_bad_row(bad)
+    assert count(db, "events") == 1
+
+
+def test_evolution(db: Path, tmp_path: Path) -> None:
+    schemas = DirectorySchemas([write_schemas(tmp_path / "schemas")])
+    with EmbeddedLoader(db, schemas=schemas) as loader:
+        loader.setup()
+        assert loader.load(lines_with("1-0-0", {"sku": "a", "quantity": 2}, 3, seed=1)).loaded == 3
+        v1 = table_name("com.acme", "cartItem", 1)
+        assert "price_detail.unit_price" not in cols(db, v1)
+        data = {"sku": "b", "priceDetail": {"unitPrice": 1.5}}
+        assert loader.load(lines_with("1-0-1", data, 2, seed=2)).loaded == 2
+        assert "price_detail.unit_price" in cols(db, v1)
+        assert loader.load(lines_with("2-0-0", {"sku": 3}, 1, seed=3)).loaded == 1
+    assert count(db, v1, "WHERE sku = 'a' AND quantity = 2") == 3
+    assert count(db, v1, 'WHERE "price_detail.unit_price" = 1.5') == 2
+    assert count(db, table_name("com.acme", "cartItem", 2)) == 1
+
+
+def test_jsonb_mode(db: Path) -> None:
+    with EmbeddedLoader(db, entity_mode="jsonb") as loader:
+        loader.setup()
+        assert loader.load(list(enriched_lines(6))).loaded == 6
+    with sqlite3.connect(db) as conn:
+        row = conn.execute(
+            "SELECT json_extract(data, '$.targetUrl') FROM "
+            "com_snowplowanalytics_snowplow_link_click_1 ORDER BY root_tstamp LIMIT 1"
+        ).fetchone()
+    assert row == ("https://example.org/2",)
+
+
+hostile = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_characters="/\x00"), min_size=1, max_size=60
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(vendor=hostile, name=hostile, prop=hostile)
+def test_hostile_names(tmp_path: Path, vendor: str, name: str, prop: str) -> None:
+    uri = f"iglu:{vendor}/{name}/jsonschema/1-0-0"
+    schemas = StaticSchemas({uri: {"type": "object", "properties": {prop: {"type": "string"}}}})
+    [line] = list(enriched_lines(1))
+    line = with_fields(
+        line,
+        contexts=contexts({"schema": uri, "data": {prop: "v"}}),
+        derived_contexts="",
+        unstruct_event="",
+    )
+    db = tmp_path / f"h{abs(hash((vendor, name, prop)))}.sqlite"
+    with EmbeddedLoader(db, schemas=schemas) as loader:
+        loader.setup()
+        assert loader.load([line]).loaded == 1
+    with sqlite3.connect(db) as conn:
+        table = table_name(vendor, name, 1)
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        assert (table,) in rows
+        assert conn.execute("SELECT count(*) FROM events").fetchone() == (1,)
