@@ -1,0 +1,38 @@
+"""Settings of a model run, validated once so the SQL only ever sees known-good values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+EntityMode = Literal["auto", "columns", "jsonb"]
+
+
+class ConfigError(ValueError):
+    """A setting is out of range; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelConfig:
+    # Events whose collector_tstamp is at most this far behind the high-water mark of the
+    # previous run are still picked up (their sessions are rebuilt).
+    lookback: timedelta = timedelta(hours=6)
+    # Page ping settings of the trackers (Snowplow's defaults: first ping after 5 s, then 10 s).
+    heartbeat_s: int = 10
+    min_visit_length_s: int = 5
+    # How the loader stored the web_page entity: one column per property, or a JSON column;
+    # auto looks at the table.
+    entities: EntityMode = "auto"
+
+    def __post_init__(self) -> None:
+        if self.lookback < timedelta(0):
+            raise ConfigError("lookback must not be negative")
+        for name in ("heartbeat_s", "min_visit_length_s"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 3600:
+                raise ConfigError(f"{name} must be an integer from 1 to 3600, got {value!r}")
+        if self.entities not in ("auto", "columns", "jsonb"):
+            raise ConfigError(
+                f"entities must be 'auto', 'columns' or 'jsonb', got {self.entities!r}"
+            )

@@ -1,0 +1,1 @@
+TRUNCATE derived.page_views, derived.sessions, derived.users;

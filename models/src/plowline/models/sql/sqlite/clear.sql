@@ -1,0 +1,3 @@
+DELETE FROM derived.page_views;
+DELETE FROM derived.sessions;
+DELETE FROM derived.users;

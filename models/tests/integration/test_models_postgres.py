@@ -1,0 +1,130 @@
+"""The web model on a real PostgreSQL: the same fixtures and expected tables as on SQLite."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import hypothesis.strategies as st
+import psycopg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from plowline.models.cli import main
+from plowline.models.config import ModelConfig
+from plowline.models.engines import PostgresEngine
+from plowline.models.runner import run, run_data_tests
+from plowline.models.snapshot import Snapshot, snapshot
+from plowline.models.testing import read_lines, slices
+from plowline.storage.postgres import PostgresLoader
+from plowline.storage.schemas import DirectorySchemas
+
+pytestmark = pytest.mark.postgres
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+LINES = read_lines(FIXTURES / "events.tsv")
+SCHEMAS = DirectorySchemas()
+
+
+def expected(name: str) -> Snapshot:
+    doc: Snapshot = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return doc
+
+
+@pytest.fixture
+def dsn(pg_database: Any) -> str:
+    return str(pg_database.dsn)
+
+
+def load(dsn: str, lines: list[bytes], entity_mode: Any = "columns") -> None:
+    with PostgresLoader(dsn, schemas=SCHEMAS, entity_mode=entity_mode) as loader:
+        loader.setup()
+        result = loader.load(lines)
+    assert result.bad == []
+
+
+def model(dsn: str, **kwargs: Any) -> Snapshot:
+    config = kwargs.pop("config", None)
+    with PostgresEngine(dsn) as engine:
+        run(engine, config, **kwargs)
+        return snapshot(engine)
+
+
+def test_full_refresh_matches_fixture(dsn: str) -> None:
+    load(dsn, LINES)
+    assert model(dsn, full_refresh=True) == expected("expected_full.json")
+
+
+def test_four_incremental_runs_match_fixtures(dsn: str) -> None:
+    names = ["expected_slice_1.json", "expected_slice_2.json", "expected_slice_3.json"]
+    names.append("expected_full.json")
+    for part, name in zip(slices(LINES, 4), names, strict=True):
+        load(dsn, part)
+        assert model(dsn) == expected(name), name
+
+
+def test_rerun_changes_nothing_and_data_tests_pass(dsn: str) -> None:
+    load(dsn, LINES)
+    first = model(dsn)
+    with PostgresEngine(dsn) as engine:
+        assert run(engine).mode == "incremental"
+        assert snapshot(engine) == first
+        assert all(r.passed for r in run_data_tests(engine))
+
+
+def test_jsonb_entities_give_the_same_tables(dsn: str) -> None:
+    load(dsn, LINES, entity_mode="jsonb")
+    tables = model(dsn, config=ModelConfig(entities="jsonb"))
+    assert tables == expected("expected_full.json")
+
+
+def test_cli_run_full_refresh_and_test(dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
+    load(dsn, LINES)
+    assert main(["run", "--engine", "postgres", "--dsn", dsn]) == 0
+    assert main(["full-refresh", "--engine", "postgres", "--dsn", dsn, "-q"]) == 0
+    assert main(["test", "--engine", "postgres", "--dsn", dsn]) == 0
+    out, err = capsys.readouterr()
+    assert "full: 14 sessions rebuilt" in out
+    assert "11 passed, 0 failed" in out
+    assert "PASS sessions_to_users" in err
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT mode FROM derived.plowline_models_manifest").fetchone()
+    assert row == ("full",)
+
+
+def test_concurrent_runs_queue_up(dsn: str) -> None:
+    load(dsn, LINES)
+    errors: list[BaseException] = []
+
+    def one() -> None:
+        try:
+            model(dsn)
+        except BaseException as exc:  # reported below; a thread cannot raise into the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert model(dsn) == expected("expected_full.json")
+
+
+@settings(
+    max_examples=5,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(cuts=st.lists(st.integers(min_value=1, max_value=len(LINES) - 1), max_size=4))
+def test_any_increments_equal_one_full_refresh(dsn: str, cuts: list[int]) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS atomic CASCADE")
+        conn.execute("DROP SCHEMA IF EXISTS derived CASCADE")
+    bounds = [0, *sorted(set(cuts)), len(LINES)]
+    for lo, hi in itertools.pairwise(bounds):
+        load(dsn, LINES[lo:hi])
+        model(dsn)
+    assert model(dsn) == expected("expected_full.json")
