@@ -67,7 +67,7 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict over the sources and tests of every workspace member."""
     _sync(session)
     for member in MEMBERS.values():
-        extra = (member / "tests", member / "benchmarks", member / "driver")
+        extra = [member / d for d in ("tests", "benchmarks", "driver", "mutants")]
         targets = [str(member / "src")] + [str(p) for p in extra if p.exists()]
         session.run("mypy", *targets)
     session.run("mypy", "noxfile.py")
@@ -94,6 +94,7 @@ def integration(session: nox.Session) -> None:
     _sync(session)
     # Idempotent: installs what a fresh machine lacks (Kafka jars, LocalStack venv, PostgreSQL).
     session.run("plowline", "services", "install")
+    _ensure_chromium(session)  # browser tests (JS drivers, the `plowline up` UI) run here too
     dirs = [str(m / "tests" / "integration") for m in MEMBERS.values()]
     _pytest(session, *[d for d in dirs if Path(ROOT, d).exists()])
 
@@ -101,12 +102,7 @@ def integration(session: nox.Session) -> None:
 @nox.session(venv_backend="none", tags=["ci"])
 def javascript(session: nox.Session) -> None:
     """JavaScript trackers: npm ci, build, Vitest unit, driver and headless-Chromium tests."""
-    if not Path("/usr/bin/chromium").exists():
-        # Debian's Chromium: browsers cannot be downloaded by npm here, apt is the only source.
-        if os.geteuid() != 0:
-            session.error("chromium is missing: run `sudo apt-get install -y chromium`")
-        session.run("apt-get", "update", "-qq", external=True)
-        session.run("apt-get", "install", "-y", "-qq", "chromium", external=True)
+    _ensure_chromium(session)
     with session.chdir(ROOT / "trackers" / "javascript"):
         session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
         session.run("npm", "run", "build", external=True)
@@ -135,6 +131,79 @@ def fmt(session: nox.Session) -> None:
     _sync(session)
     session.run("ruff", "check", "--fix", ".")
     session.run("ruff", "format", ".")
+
+
+def _ensure_chromium(session: nox.Session) -> None:
+    """Debian's Chromium for the browser tracker (npm cannot download browsers here)."""
+    if Path("/usr/bin/chromium").exists():
+        return
+    if os.geteuid() != 0:
+        session.error("chromium is missing: run `sudo apt-get install -y chromium`")
+    session.run("apt-get", "update", "-qq", external=True)
+    session.run("apt-get", "install", "-y", "-qq", "chromium", external=True)
+
+
+def _conformance_drivers() -> dict[str, Path]:
+    """Every tracker driver manifest in the repo, by report name (python, javascript-node)."""
+    found: dict[str, Path] = {}
+    for manifest in sorted((ROOT / "trackers").glob("*/driver/**/driver.yaml")):
+        parts = manifest.relative_to(ROOT / "trackers").parent.parts
+        found["-".join(p for p in parts if p != "driver")] = manifest
+    return found
+
+
+def _bad_outcomes(report: Path) -> list[str]:
+    """Cases of a JSON-lines report that fail the run: failed, errored or xpassed."""
+    import json
+
+    bad: list[str] = []
+    for line in report.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        if record.get("type") == "case" and record["outcome"] in ("failed", "errored", "xpassed"):
+            bad.append(f"{record['case']} ({record['outcome']})")
+    return bad
+
+
+@nox.session(python=PYTHON, tags=["ci"])
+def conformance(session: nox.Session) -> None:
+    """Tracker tier against every tracker in the repo; reports + matrix in artifacts/conformance."""
+    _sync(session)
+    drivers = _conformance_drivers()
+    if any(name.startswith("javascript") for name in drivers):
+        _ensure_chromium(session)
+        with session.chdir(ROOT / "trackers" / "javascript"):
+            session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
+            session.run("npm", "run", "build", external=True)
+    out = ROOT / "artifacts" / "conformance"
+    out.mkdir(parents=True, exist_ok=True)
+    reports: list[Path] = []
+    for name, manifest in drivers.items():
+        report = out / f"{name}.jsonl"
+        report.unlink(missing_ok=True)
+        # Exit 1 (cases failed) still leaves full reports: judged below, after the matrix.
+        session.run(
+            "plowline", "conformance", "run", "--manifest", str(manifest),
+            "--report", str(report), "--junit", str(out / f"{name}.xml"),
+            success_codes=[0, 1],
+        )  # fmt: skip
+        reports.append(report)
+    session.run(
+        "plowline", "conformance", "matrix", *map(str, reports),
+        "--markdown", str(out / "matrix.md"), "--html", str(out / "matrix.html"),
+    )  # fmt: skip
+    failing = {r.stem: bad for r in reports if (bad := _bad_outcomes(r))}
+    if failing:
+        session.error(f"conformance failures (non-xfail): {failing}")
+
+
+@nox.session(python=PYTHON)
+def mutation(session: nox.Session) -> None:
+    """Tracker tier against each mutant of the Python tracker; fails below a 100% kill score."""
+    _sync(session)
+    session.run(
+        "python", str(ROOT / "conformance" / "mutants" / "mutation.py"),
+        "--report-dir", str(ROOT / "artifacts" / "mutation"), *session.posargs,
+    )  # fmt: skip
 
 
 if os.environ.get("CI") == "true":

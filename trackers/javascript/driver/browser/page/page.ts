@@ -68,6 +68,7 @@ export function configure(req: Obj): Answer {
             maxBackoffMs: (retry['max_backoff_ms'] as number | undefined) ?? 30_000,
             multiplier: (retry['multiplier'] as number | undefined) ?? 2,
             jitter: (retry['jitter'] as boolean | undefined) ?? false,
+            honourRetryAfter: retry['honour_retry_after'] === true,
           }
         : { maxAttempts: 1 },
     };

@@ -24,7 +24,7 @@ const PAGE_BUNDLE = fileURLToPath(new URL('../../../packages/tracker-browser/dis
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
 export const CAPABILITIES = [
-  'get', 'post', 'base64', 'custom-paths', 'batching-count', 'batching-bytes', 'retry',
+  'get', 'post', 'base64', 'custom-paths', 'batching-count', 'batching-bytes', 'retry', 'retry-after',
   'injected-clock', 'injected-event-id', 'subject', 'subject-per-event', 'contexts', 'true-timestamp',
   'event-page-view', 'event-page-ping', 'event-structured', 'event-self-describing',
   'event-screen-view', 'event-screen-view-legacy', 'event-link-click', 'event-submit-form',
@@ -103,8 +103,6 @@ const handlers: Record<string, (req: Obj) => Promise<Omit<Reply, 'seq'>>> = {
     };
   },
   async configure(req) {
-    const retry = req['retry'] as Obj | undefined;
-    if (retry?.['honour_retry_after'] === true) return { status: 'skipped', reason: 'Retry-After is not honoured', capability: 'retry-after' };
     if (req['request_timeout_ms'] !== undefined) return { status: 'skipped', reason: 'no request timeout in the browser tracker', capability: 'request-timeout' };
     if (req['persistence'] !== undefined) return { status: 'skipped', reason: 'the browser keeps its queue in localStorage, not a file', capability: 'persistence' };
     await closePage();

@@ -13,7 +13,7 @@ type Reply = Obj & { status: 'ok' | 'skipped' | 'errored' };
 
 export const CAPABILITIES = [
   'get', 'post', 'base64', 'custom-paths', 'request-timeout',
-  'batching-count', 'batching-bytes', 'retry', 'persistence',
+  'batching-count', 'batching-bytes', 'retry', 'retry-after', 'persistence',
   'injected-clock', 'injected-event-id',
   'subject', 'subject-per-event', 'contexts', 'true-timestamp',
   'event-page-view', 'event-page-ping', 'event-structured', 'event-self-describing',
@@ -106,10 +106,8 @@ const handlers: Record<string, (req: Obj) => Promise<Omit<Reply, 'seq'>>> = {
         maxBackoffMs: (retry['max_backoff_ms'] as number | undefined) ?? 30_000,
         multiplier: (retry['multiplier'] as number | undefined) ?? 2,
         jitter: (retry['jitter'] as boolean | undefined) ?? false,
+        honourRetryAfter: retry['honour_retry_after'] === true,
       };
-      if (retry['honour_retry_after'] === true) {
-        return { status: 'skipped', reason: 'Retry-After is not honoured', capability: 'retry-after' };
-      }
     } else {
       config.retry = { maxAttempts: 1 };
     }

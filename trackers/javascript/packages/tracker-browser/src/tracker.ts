@@ -81,7 +81,8 @@ function fetchTransport(): Transport {
       credentials: 'include', // the collector's network_userid cookie
       mode: 'cors',
     });
-    return res.status;
+    // Readable cross-origin only where the collector exposes it (Access-Control-Expose-Headers).
+    return { status: res.status, retryAfter: res.headers.get('retry-after') };
   };
 }
 

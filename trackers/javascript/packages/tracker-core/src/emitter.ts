@@ -18,8 +18,14 @@ export interface SendRequest {
   events: number;
 }
 
-/** Sends one request; resolves to the HTTP status, rejects on a network error. */
-export type Transport = (request: SendRequest) => Promise<number>;
+/** What a transport may report beyond the status: the raw Retry-After header, if any. */
+export interface TransportResponse {
+  status: number;
+  retryAfter?: string | null;
+}
+
+/** Sends one request; resolves to the HTTP status (or a response), rejects on a network error. */
+export type Transport = (request: SendRequest) => Promise<number | TransportResponse>;
 
 /** Where queued payloads live between sends (memory, localStorage …). Synchronous on purpose. */
 export interface EventStore {
@@ -45,6 +51,23 @@ export interface RetryPolicy {
   multiplier: number;
   /** Randomise each wait in [wait/2, wait] (false: exact waits). */
   jitter?: boolean;
+  /** Wait as a Retry-After header says (seconds or HTTP date) instead of the back-off. */
+  honourRetryAfter?: boolean;
+  /** Longest Retry-After wait obeyed (default 300 000 ms). */
+  maxRetryAfterMs?: number;
+}
+
+/**
+ * Milliseconds a Retry-After value asks for (RFC 9110 §10.2.3: delta-seconds or an HTTP date),
+ * or undefined when the value is neither.
+ */
+export function parseRetryAfter(value: string, nowMs: number): number | undefined {
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // HTTP dates are GMT; Date.parse accepts far more, so require the IMF-fixdate's zone.
+  if (!/GMT$/.test(text)) return undefined;
+  const when = Date.parse(text);
+  return Number.isNaN(when) ? undefined : Math.max(0, when - nowMs);
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, initialBackoffMs: 500, maxBackoffMs: 30_000, multiplier: 2 };
@@ -193,8 +216,8 @@ export class Emitter {
     }
     this.queue.push(payload);
     this.persist();
-    // A running drain picks the new event up itself; otherwise start one once the buffer is full.
-    if (this.queue.length >= this.bufferSize && !this.draining) void this.run();
+    // A running drain picks the new event up itself once a full buffer waits; otherwise start one.
+    if (this.queue.length >= this.bufferSize && !this.draining) void this.run(false);
     return true;
   }
 
@@ -213,7 +236,7 @@ export class Emitter {
 
   /** Send everything queued; resolves when the queue is empty or retries ran out. */
   flush(): Promise<FlushResult> {
-    return this.run().then(() => {
+    return this.run(true).then(() => {
       // Counts since the previous flush(), automatic sends in between included.
       const result = { ...this.totals, pending: this.queue.length };
       this.totals = { sent: 0, rejected: 0 };
@@ -221,8 +244,9 @@ export class Emitter {
     });
   }
 
-  private run(): Promise<void> {
-    const run = this.chain.then(() => this.drain());
+  /** Queue a drain behind the running one: `all` sends everything, else only full buffers. */
+  private run(all: boolean): Promise<void> {
+    const run = this.chain.then(() => this.drain(all));
     this.chain = run.catch(() => undefined);
     return run;
   }
@@ -266,29 +290,39 @@ export class Emitter {
     return n;
   }
 
-  private async drain(): Promise<void> {
+  /**
+   * Send from the head of the queue. An automatic drain (all = false) sends the full buffer it
+   * found (several GETs, or POSTs split by size), then stops once fewer than bufferSize events
+   * wait, so events tracked while a batch is on the wire form the next full batch instead of
+   * trickling out one by one. The loop test and the reset of `draining` run in the same tick,
+   * so add() never sees a drain that will not pick its event up.
+   */
+  private async drain(all: boolean): Promise<void> {
     this.draining = true;
+    let owed = 0; // events of the full buffer this automatic drain still has to send
     try {
-      await this.drainLoop();
+      for (;;) {
+        if (this.closed || this.queue.length === 0) break;
+        if (!all && owed <= 0) {
+          if (this.queue.length < this.bufferSize) break;
+          owed = this.queue.length;
+        }
+        const n = this.batchLength();
+        const batch = this.queue.slice(0, n);
+        const outcome = await this.sendWithRetry(batch);
+        if (outcome === 'gave-up') break;
+        owed -= n;
+        // The queue only grows at its tail while sending, so the head is still this batch.
+        this.queue.splice(0, n);
+        this.persist();
+        if (outcome === 'sent') this.totals.sent += n;
+        else {
+          this.totals.rejected += n;
+          this.cfg.onDrop?.(batch, 'rejected by collector');
+        }
+      }
     } finally {
       this.draining = false;
-    }
-  }
-
-  private async drainLoop(): Promise<void> {
-    while (this.queue.length > 0 && !this.closed) {
-      const n = this.batchLength();
-      const batch = this.queue.slice(0, n);
-      const outcome = await this.sendWithRetry(batch);
-      if (outcome === 'gave-up') break;
-      // The queue only grows at its tail while sending, so the head is still this batch.
-      this.queue.splice(0, n);
-      this.persist();
-      if (outcome === 'sent') this.totals.sent += n;
-      else {
-        this.totals.rejected += n;
-        this.cfg.onDrop?.(batch, 'rejected by collector');
-      }
     }
   }
 
@@ -296,8 +330,11 @@ export class Emitter {
     for (let attempt = 1; ; attempt++) {
       const request = this.buildRequest(batch);
       let status = 0;
+      let retryAfter: string | null | undefined;
       try {
-        status = await this.cfg.transport(request);
+        const response = await this.cfg.transport(request);
+        if (typeof response === 'number') status = response;
+        else ({ status, retryAfter } = response);
       } catch {
         status = 0;
       }
@@ -319,6 +356,11 @@ export class Emitter {
         this.retry.initialBackoffMs * Math.pow(this.retry.multiplier, attempt - 1),
       );
       if (this.retry.jitter) delay = delay / 2 + Math.random() * (delay / 2);
+      if (this.retry.honourRetryAfter && retryAfter) {
+        // Wall-clock time, not the injectable clock: an HTTP date is real time.
+        const asked = parseRetryAfter(retryAfter, Date.now());
+        if (asked !== undefined) delay = Math.min(asked, this.retry.maxRetryAfterMs ?? 300_000);
+      }
       await this.interruptibleSleep(delay);
       if (this.closed) return 'gave-up';
     }

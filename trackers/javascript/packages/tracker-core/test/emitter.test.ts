@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Emitter, MemoryStore, jsonStringSize, PAYLOAD_DATA_SCHEMA, type EmitterConfig, type SendRequest } from '@plowline/tracker-core';
+import { Emitter, MemoryStore, jsonStringSize, parseRetryAfter, PAYLOAD_DATA_SCHEMA, type EmitterConfig, type SendRequest } from '@plowline/tracker-core';
 
 function setup(statuses: (number | 'network')[] = [], config: Partial<EmitterConfig> = {}) {
   const requests: SendRequest[] = [];
@@ -182,5 +182,80 @@ describe('Emitter', () => {
   it('rejects a bad method or retry policy', () => {
     expect(() => setup([], { method: 'PUT' as 'GET' })).toThrow(TypeError);
     expect(() => setup([], { retry: { maxAttempts: 0 } })).toThrow(TypeError);
+  });
+});
+
+describe('Emitter batching while a request is on the wire', () => {
+  it('keeps events tracked during a send for the next full batch (conformance: batch-count-sends-when-full)', async () => {
+    let release: () => void = () => undefined;
+    const sizes: number[] = [];
+    const emitter = new Emitter({
+      endpoint: 'http://c.test',
+      bufferSize: 3,
+      transport: async (r) => {
+        sizes.push(r.events);
+        if (sizes.length === 1) await new Promise<void>((resolve) => (release = resolve));
+        return 200;
+      },
+    });
+    for (let i = 1; i <= 3; i++) emitter.add(ev(i));
+    await new Promise((resolve) => setTimeout(resolve, 0)); // the first batch is on the wire
+    emitter.add(ev(4));
+    emitter.add(ev(5));
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(sizes).toEqual([3]); // events 4 and 5 wait for a third, not sent one by one
+    emitter.add(ev(6));
+    await emitter.flush();
+    expect(sizes).toEqual([3, 3]);
+  });
+
+  it('sends every event of a full buffer as GETs (conformance: batch-count-get)', async () => {
+    const { emitter, requests } = setup([], { method: 'GET', bufferSize: 3 });
+    for (let i = 1; i <= 3; i++) emitter.add(ev(i));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(requests).toHaveLength(3);
+  });
+});
+
+describe('Retry-After', () => {
+  it('parses delta-seconds and HTTP dates, refusing anything else', () => {
+    expect(parseRetryAfter('2', 0)).toBe(2000);
+    expect(parseRetryAfter(' 0 ', 0)).toBe(0);
+    const now = Date.parse('Sun, 06 Nov 1994 08:49:37 GMT');
+    expect(parseRetryAfter('Sun, 06 Nov 1994 08:49:40 GMT', now)).toBe(3000);
+    expect(parseRetryAfter('Sun, 06 Nov 1994 08:49:30 GMT', now)).toBe(0);
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter('-1', now)).toBeUndefined();
+    expect(parseRetryAfter('1994-11-06', now)).toBeUndefined();
+  });
+
+  function withRetryAfter(honour: boolean) {
+    const sleeps: number[] = [];
+    const answers = [{ status: 503, retryAfter: '7' }, { status: 200 }];
+    const emitter = new Emitter({
+      endpoint: 'http://c.test',
+      bufferSize: 10,
+      retry: { maxAttempts: 3, initialBackoffMs: 20, maxBackoffMs: 100, multiplier: 2, honourRetryAfter: honour },
+      transport: async () => answers.shift() ?? 200,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+    });
+    return { emitter, sleeps };
+  }
+
+  it('waits as Retry-After says when honoured', async () => {
+    const { emitter, sleeps } = withRetryAfter(true);
+    emitter.add(ev(1));
+    expect(await emitter.flush()).toEqual({ sent: 1, rejected: 0, pending: 0 });
+    expect(sleeps).toEqual([7000]);
+  });
+
+  it('uses the back-off when Retry-After is not honoured', async () => {
+    const { emitter, sleeps } = withRetryAfter(false);
+    emitter.add(ev(1));
+    await emitter.flush();
+    expect(sleeps).toEqual([20]);
   });
 });

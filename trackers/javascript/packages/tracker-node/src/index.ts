@@ -63,7 +63,7 @@ export function fetchTransport(timeoutMs: number): Transport {
     });
     // Drain the body so the connection goes back to the pool.
     await res.arrayBuffer().catch(() => undefined);
-    return res.status;
+    return { status: res.status, retryAfter: res.headers.get('retry-after') };
   };
 }
 
