@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import yaml
 from plowline.conformance.harness.errors import FileProblemsError
@@ -22,7 +22,7 @@ from plowline.conformance.harness.paths import cases_root
 from plowline.conformance.harness.schemas import case_validator, problems
 from plowline.spec.data import data_path
 
-TIERS: Final = ("tracker",)
+TIERS: Final = ("tracker", "pipeline", "e2e")
 DEFAULT_FLUSH_MS: Final = 10_000
 VECTOR_CONFIG_KEYS: Final = ("tracker", "subject", "clock_ms", "method")
 
@@ -159,7 +159,17 @@ def load_cases(
     return sorted(cases, key=lambda c: (c.group, c.id))
 
 
-def matches(case: Case, keyword: str) -> bool:
+class Named(Protocol):
+    """Anything with an id and a group (a case of any tier)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def group(self) -> str: ...
+
+
+def matches(case: Named, keyword: str) -> bool:
     """``-k``: every space-separated word must be in the id or group; ``not word`` excludes."""
     text = f"{case.group}/{case.id}"
     words = keyword.split()

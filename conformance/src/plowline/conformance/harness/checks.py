@@ -99,6 +99,14 @@ def case_problems(case: Case, names: Mapping[str, set[str]]) -> list[str]:
 
 def check_cases(tier: str = "tracker", root: Path | None = None) -> tuple[int, list[str]]:
     """Number of cases read and every problem found (``path: message``)."""
+    if tier == "e2e":
+        from plowline.conformance.harness.e2e import check_e2e_cases
+
+        return check_e2e_cases(root)
+    if tier != "tracker":
+        from plowline.conformance.harness.pipeline_checks import check_pipeline_cases
+
+        return check_pipeline_cases(tier, root)
     names: dict[str, set[str]] = {
         "parameters": {p.name for p in parameters()},
         "enriched": {f.name for f in enriched_fields()},

@@ -46,12 +46,29 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _fill(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="conformance_command", required=True, metavar="SUBCOMMAND")
     run = sub.add_parser("run", help="run a tier of cases against one driver")
-    target = run.add_mutually_exclusive_group(required=True)
+    target = run.add_mutually_exclusive_group()
     target.add_argument("--driver", metavar="COMMAND", help="the driver's command line")
     target.add_argument(
         "--manifest", type=Path, metavar="PATH", help="a driver.yaml (or the folder holding it)"
     )
     run.add_argument("--tier", choices=TIERS, default="tracker")
+    pipeline = run.add_argument_group("pipeline tier (default: collector and enricher in-process)")
+    pipeline.add_argument(
+        "--collector-url", metavar="URL", help="send the requests to this running collector"
+    )
+    pipeline.add_argument(
+        "--raw-from",
+        metavar="STREAM_URL",
+        help="where that collector's raw records are read back (kafka://, file://, ...)",
+    )
+    pipeline.add_argument(
+        "--collector-bad-from", metavar="STREAM_URL", help="where its bad rows are read back"
+    )
+    pipeline.add_argument(
+        "--enricher-command",
+        metavar="COMMAND",
+        help="enrich with this command (length-prefixed records in, TSV/bad-row lines out)",
+    )
     run.add_argument("--report", type=Path, metavar="OUT.jsonl", help="write a JSON-lines report")
     run.add_argument("--junit", type=Path, metavar="OUT.xml", help="write a JUnit XML report")
     run.add_argument("-k", dest="keyword", metavar="FILTER", help="only cases whose group/id match")
@@ -106,6 +123,21 @@ def _progress(
 
 def cmd_run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
+    if args.tier == "pipeline":
+        from plowline.conformance.harness.pipeline_cli import cmd_run_pipeline
+
+        return cmd_run_pipeline(args, out)
+    if args.tier == "e2e":
+        print(
+            "plowline conformance: the e2e tier needs Kafka, PostgreSQL and LocalStack; run it "
+            "with `uv run pytest conformance/tests/integration/test_conformance_e2e.py` "
+            "(services are provisioned by the plowline pytest plugin)",
+            file=sys.stderr,
+        )
+        return 2
+    if not (args.driver or args.manifest):
+        print("plowline conformance: --driver or --manifest is required", file=sys.stderr)
+        return 2
     try:
         manifest = (
             load_manifest(args.manifest) if args.manifest else manifest_from_command(args.driver)
