@@ -34,6 +34,7 @@ def _members() -> dict[str, Path]:
 
 
 MEMBERS = _members()
+E2E_TESTS = "conformance/tests/integration/test_conformance_e2e.py"
 
 
 def _sync(session: nox.Session) -> None:
@@ -96,7 +97,8 @@ def integration(session: nox.Session) -> None:
     session.run("plowline", "services", "install")
     _ensure_chromium(session)  # browser tests (JS drivers, the `plowline up` UI) run here too
     dirs = [str(m / "tests" / "integration") for m in MEMBERS.values()]
-    _pytest(session, *[d for d in dirs if Path(ROOT, d).exists()])
+    # The end-to-end conformance tier runs in the `conformance` session, with its reports.
+    _pytest(session, *[d for d in dirs if Path(ROOT, d).exists()], f"--ignore={E2E_TESTS}")
 
 
 @nox.session(venv_backend="none", tags=["ci"])
@@ -192,8 +194,21 @@ def conformance(session: nox.Session) -> None:
         "--markdown", str(out / "matrix.md"), "--html", str(out / "matrix.html"),
     )  # fmt: skip
     failing = {r.stem: bad for r in reports if (bad := _bad_outcomes(r))}
+    # Pipeline tier: real collector -> enrich in process, no driver.
+    pipeline = out / "pipeline.jsonl"
+    pipeline.unlink(missing_ok=True)
+    session.run(
+        "plowline", "conformance", "run", "--tier", "pipeline",
+        "--report", str(pipeline), "--junit", str(out / "pipeline.xml"),
+        success_codes=[0, 1],
+    )  # fmt: skip
+    if bad := _bad_outcomes(pipeline):
+        failing["pipeline"] = bad
     if failing:
         session.error(f"conformance failures (non-xfail): {failing}")
+    # End-to-end tier: needs real Kafka, PostgreSQL and LocalStack (started by the plugin).
+    session.run("plowline", "services", "install")
+    _pytest(session, E2E_TESTS, f"--junitxml={out / 'e2e.xml'}")
 
 
 @nox.session(python=PYTHON)
