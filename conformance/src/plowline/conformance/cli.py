@@ -12,6 +12,7 @@ import sys
 from plowline.conformance import __version__
 from plowline.conformance.harness import cli as harness_cli
 from plowline.conformance.services import cli as services_cli
+from plowline.conformance.up import cli as up_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     services_cli.add_parser(commands)
     harness_cli.register(commands)
+    up_cli.add_parser(commands)
     return parser
 
 

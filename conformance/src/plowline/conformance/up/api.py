@@ -1,0 +1,294 @@
+"""The inspection API: Snowplow Micro's `/micro/...` routes (facts §7) plus our status.
+
+Handlers are plain functions of (method, path, body) returning a response triple, so they can
+be tested without a server; ``asgi.py`` wires them to HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import orjson
+from plowline.conformance.up.pipeline import Pipeline
+from plowline.conformance.up.store import InspectionStore, OpenReport, QueryError
+from plowline.enrich.fields import FIELD_NAMES
+from plowline.spec.errors import ResolutionError, SpecError
+from plowline.spec.iglu import SchemaKey
+
+JSON: Final = "application/json"
+MAX_PAGE_SIZE: Final = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    content_type: str
+    body: bytes
+
+
+def json_reply(value: Any, status: int = 200) -> Reply:
+    return Reply(status, JSON, orjson.dumps(value))
+
+
+def error(status: int, message: str) -> Reply:
+    return json_reply({"error": message}, status)
+
+
+class BadRequestError(ValueError):
+    pass
+
+
+def _body_object(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        return {}
+    try:
+        value = json.loads(body)
+    except ValueError as exc:
+        raise BadRequestError(f"request body is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise BadRequestError("request body must be a JSON object")
+    return value
+
+
+def _opt_str(obj: dict[str, Any], name: str) -> str | None:
+    value = obj.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadRequestError(f"{name} must be a string")
+    return value
+
+
+def _opt_int(obj: dict[str, Any], name: str, low: int = 0, high: int = 1 << 31) -> int | None:
+    value = obj.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise BadRequestError(f"{name} must be an integer from {low} to {high}")
+    return value
+
+
+def _ms(text: Any, name: str) -> int | None:
+    if text is None:
+        return None
+    if isinstance(text, int) and not isinstance(text, bool):
+        return text
+    if not isinstance(text, str):
+        raise BadRequestError(f"{name} must be an ISO-8601 timestamp")
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequestError(f"{name} must be an ISO-8601 timestamp, got {text!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+class MicroApi:
+    def __init__(
+        self, store: InspectionStore, pipeline: Pipeline, opened: OpenReport | None = None
+    ) -> None:
+        self.store = store
+        self.pipeline = pipeline
+        self.opened = opened
+        self.models: Callable[[], dict[str, Any]] | None = None
+        self._routes: dict[str, Callable[[str, bytes], Reply]] = {
+            "/micro/all": self.all,
+            "/micro/good": self.good,
+            "/micro/bad": self.bad,
+            "/micro/reset": self.reset,
+            "/micro/events": self.events,
+            "/micro/timeline": self.timeline,
+            "/micro/columns": self.columns,
+            "/plowline/status": self.plowline_status,
+            "/plowline/models": self.plowline_models,
+        }
+
+    def handle(self, method: str, path: str, body: bytes) -> Reply | None:
+        """A reply for our routes; None when ``path`` is not an API route."""
+        route = self._routes.get(path.rstrip("/") or "/")
+        try:
+            if route is not None:
+                return route(method, body)
+            if path.startswith("/micro/iglu/"):
+                return self.iglu(method, path)
+        except BadRequestError as exc:
+            return error(400, str(exc))
+        except QueryError as exc:
+            return error(400, str(exc))
+        return None
+
+    # ---- Micro -------------------------------------------------------------------------------
+
+    def all(self, method: str, body: bytes) -> Reply:
+        if method not in ("GET", "POST"):
+            return error(405, "use GET or POST")
+        return json_reply(self.store.counts())
+
+    def good(self, method: str, body: bytes) -> Reply:
+        if method == "GET":
+            return Reply(200, JSON, self.store.good())
+        if method != "POST":
+            return error(405, "use GET or POST")
+        filters = _body_object(body)
+        contexts = filters.get("contexts") or []
+        if not isinstance(contexts, list) or not all(isinstance(c, str) for c in contexts):
+            raise BadRequestError("contexts must be a list of schema URIs")
+        return Reply(
+            200,
+            JSON,
+            self.store.good(
+                event_type=_opt_str(filters, "event_type"),
+                schema=_opt_str(filters, "schema"),
+                contexts=contexts,
+                limit=_opt_int(filters, "limit"),
+            ),
+        )
+
+    def bad(self, method: str, body: bytes) -> Reply:
+        if method == "GET":
+            return Reply(200, JSON, self.store.bad())
+        if method != "POST":
+            return error(405, "use GET or POST")
+        filters = _body_object(body)
+        return Reply(
+            200,
+            JSON,
+            self.store.bad(
+                vendor=_opt_str(filters, "vendor"),
+                version=_opt_str(filters, "version"),
+                limit=_opt_int(filters, "limit"),
+            ),
+        )
+
+    def reset(self, method: str, body: bytes) -> Reply:
+        if method not in ("GET", "POST"):
+            return error(405, "use GET or POST")
+        # Events already accepted are stored (and loaded) first, then forgotten.
+        self.pipeline.drain(10)
+        self.pipeline.sync_atomic(10)
+        self.store.reset()
+        return json_reply(self.store.counts())
+
+    def iglu(self, method: str, path: str) -> Reply:
+        if method != "GET":
+            return error(405, "use GET")
+        parts = path[len("/micro/iglu/") :].strip("/").split("/")
+        if len(parts) != 4:
+            return error(400, "expected /micro/iglu/{vendor}/{name}/{format}/{version}")
+        try:
+            key = SchemaKey.parse("iglu:" + "/".join(parts))
+        except SpecError as exc:
+            return error(400, str(exc))
+        resolver = self.pipeline.ctx.validator
+        inner = getattr(resolver, "validator", None)
+        try:
+            if inner is None:
+                raise LookupError("no resolver")
+            schema = inner.resolver.lookup(key)
+        except ResolutionError as exc:
+            value = {}
+            for repo, history in exc.lookup_history.items():
+                entry = history.to_json(repo)
+                entry.pop("repository", None)
+                value[repo] = entry
+            return json_reply({"value": value}, 404)
+        return json_reply(schema)
+
+    def events(self, method: str, body: bytes) -> Reply:
+        if method != "POST":
+            return error(405, "use POST")
+        q = _body_object(body)
+        page = _opt_int(q, "page", 1) or 1
+        size = _opt_int(q, "pageSize", 1, MAX_PAGE_SIZE) or 50
+        raw_filters = q.get("filters") or []
+        if not isinstance(raw_filters, list):
+            raise BadRequestError("filters must be a list of {column, values}")
+        filters: list[tuple[str, list[str]]] = []
+        for f in raw_filters:
+            if not isinstance(f, dict) or not isinstance(f.get("column"), str):
+                raise BadRequestError("each filter needs a column name")
+            values = f.get("values") or []
+            if not isinstance(values, list):
+                raise BadRequestError("filter values must be a list")
+            filters.append((f["column"], [str(v) for v in values]))
+        valid = q.get("validEvents")
+        if valid is not None and not isinstance(valid, bool):
+            raise BadRequestError("validEvents must be true, false or null")
+        time_range = q.get("timeRange") or {}
+        if not isinstance(time_range, dict):
+            raise BadRequestError("timeRange must be an object {start, end}")
+        sorting = q.get("sorting") or {}
+        if not isinstance(sorting, dict):
+            raise BadRequestError("sorting must be an object {column, desc}")
+        return json_reply(
+            self.store.events(
+                page=page,
+                page_size=size,
+                filters=filters,
+                valid=valid,
+                start_ms=_ms(time_range.get("start"), "timeRange.start"),
+                end_ms=_ms(time_range.get("end"), "timeRange.end"),
+                sort_column=_opt_str(sorting, "column"),
+                sort_desc=sorting.get("desc", True) is not False,
+            )
+        )
+
+    def timeline(self, method: str, body: bytes) -> Reply:
+        if method != "POST":
+            return error(405, "use POST")
+        buckets = _body_object(body).get("buckets") or []
+        if not isinstance(buckets, list):
+            raise BadRequestError("buckets must be a list of {start, end}")
+        parsed = []
+        for b in buckets[:1000]:
+            if not isinstance(b, dict):
+                raise BadRequestError("each bucket is {start, end}")
+            start, end = _ms(b.get("start"), "start"), _ms(b.get("end"), "end")
+            if start is None or end is None:
+                raise BadRequestError("each bucket needs start and end")
+            parsed.append((start, end, str(b["start"]), str(b["end"])))
+        return json_reply({"points": self.store.timeline(parsed)})
+
+    def columns(self, method: str, body: bytes) -> Reply:
+        if method != "GET":
+            return error(405, "use GET")
+        return json_reply(list(FIELD_NAMES))
+
+    # ---- Plowline additions ------------------------------------------------------------------
+
+    def plowline_status(self, method: str, body: bytes) -> Reply:
+        s = self.pipeline.status
+        opened = self.opened
+        return json_reply(
+            {
+                "counts": self.store.counts(),
+                "store": {
+                    "path": str(self.store.path),
+                    "temporary": self.store.temporary,
+                    "movedAside": str(opened.moved_aside)
+                    if opened and opened.moved_aside
+                    else None,
+                    "reason": opened.reason if opened else None,
+                },
+                "schemas": {
+                    "folders": [str(d) for d in self.pipeline.schema_dirs],
+                    "loaded": s.schemas_loaded,
+                    "problems": [p.to_json() for p in s.schema_problems],
+                    "generation": s.schema_generation,
+                    "lastReload": s.last_reload,
+                },
+                "enrichments": s.enrichments,
+                "processedRecords": s.processed_records,
+                "loaderRefusals": self.store.loader_refusals(),
+            }
+        )
+
+    def plowline_models(self, method: str, body: bytes) -> Reply:
+        if self.models is None:
+            return json_reply({"available": False, "reason": "models view not configured"})
+        return json_reply(self.models())

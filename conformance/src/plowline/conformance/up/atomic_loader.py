@@ -1,0 +1,133 @@
+"""The embedded-store loader in its own process: plowline-storage's ``EmbeddedLoader`` writes
+``atomic.events`` and the entity tables of the same SQLite file.
+
+Why a process: loading costs about as much CPU per event as enriching does, and the Micro
+API only needs the inspection rows; with the loader beside it on the second core, events
+become visible sooner and the pipeline keeps up with more events per second. Rows the loader
+refuses are written to the bad table by the loader process itself (with their reason).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import queue
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+_STOP = "stop"
+log = logging.getLogger("plowline.up")
+
+
+def _child(path: str, roots: list[str], inbox: Any, acks: Any) -> None:
+    import sqlite3
+
+    import orjson
+    from plowline.conformance.up.events import bad_item_from_json
+    from plowline.storage.embedded import EmbeddedLoader
+    from plowline.storage.schemas import DirectorySchemas
+
+    def loader_for(folders: list[str]) -> EmbeddedLoader:
+        made = EmbeddedLoader(path, schemas=DirectorySchemas([Path(f) for f in folders]))
+        made.conn.execute("PRAGMA busy_timeout=10000")
+        return made
+
+    loader = loader_for(roots)
+    bad = sqlite3.connect(path, isolation_level=None)
+    bad.execute("PRAGMA busy_timeout=10000")
+    while True:
+        message = inbox.get()
+        kind = message[0]
+        if kind == _STOP:
+            break
+        if kind == "roots":
+            loader.close()
+            loader = loader_for(message[1])
+        elif kind == "sync":
+            acks.put(message[1])
+        elif kind == "load":
+            try:
+                refused = loader.load(message[1], batch=str(uuid.uuid4())).bad
+                items = [bad_item_from_json(row, "loader") for row in refused]
+            except Exception as exc:  # report as a bad event rather than die
+                items = [bad_item_from_json(b"", f"loader: {type(exc).__name__}: {exc}")]
+            if items:
+                stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
+                bad.executemany(
+                    "INSERT INTO plowline_up_bad (stored_at, collector_ms, kind, vendor, version,"
+                    " doc, flat) VALUES (?, NULL, ?, NULL, NULL, ?, NULL)",
+                    [(stamp, i.kind, orjson.dumps(i.doc).decode()) for i in items],
+                )
+    loader.close()
+    bad.close()
+    acks.put(_STOP)
+
+
+class AtomicLoader:
+    def __init__(self, path: Path, roots: Sequence[Path]) -> None:
+        ctx = multiprocessing.get_context("spawn")  # no fork: the parent runs threads
+        self._inbox: Any = ctx.Queue(maxsize=256)
+        self._acks: Any = ctx.Queue()
+        self._process = ctx.Process(
+            target=_child,
+            args=(str(path), [str(r) for r in roots], self._inbox, self._acks),
+            name="plowline-up-loader",
+            daemon=True,
+        )
+        self._process.start()
+        self._closed = False
+        self.failed = False
+
+    def _put(self, message: tuple[Any, ...]) -> bool:
+        """Queue a message; blocks while the loader is busy (back-pressure), never forever."""
+        while self._process.is_alive():
+            try:
+                self._inbox.put(message, timeout=1)
+            except queue.Full:
+                continue
+            return True
+        if not self.failed:
+            self.failed = True
+            log.error("plowline up: the loader process died; atomic tables are not updated")
+        return False
+
+    def load(self, lines: list[bytes]) -> None:
+        if lines:
+            self._put(("load", lines))
+
+    def set_roots(self, roots: Sequence[Path]) -> None:
+        self._put(("roots", [str(r) for r in roots]))
+
+    def sync(self, timeout: float = 30) -> bool:
+        """Wait until everything sent so far is loaded."""
+        token = str(uuid.uuid4())
+        if not self._put(("sync", token)):
+            return False
+        try:
+            while self._acks.get(timeout=timeout) != token:
+                pass
+        except queue.Empty:
+            return False
+        return True
+
+    def alive(self) -> bool:
+        return self._process.is_alive()
+
+    def close(self, timeout: float = 60) -> None:
+        """Load what is queued, then stop the process."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._put((_STOP,)):
+            self._process.join(timeout)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+        # The child has ended: nothing left to deliver, so never let interpreter exit wait on
+        # the queues' feeder threads (a classic multiprocessing hang).
+        self._inbox.cancel_join_thread()
+        self._inbox.close()
+        self._acks.close()

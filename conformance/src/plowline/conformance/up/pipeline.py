@@ -1,0 +1,266 @@
+"""The in-process pipeline behind `plowline up`: collector sinks -> enrich -> store.
+
+The collector's sink buffers call our sinks from their worker threads; records are queued and
+one enrich thread takes them in batches, enriches them (plowline-enrich's pure functions),
+stores the results in one transaction and optionally prints them. The same thread polls the
+`--schemas` folders and swaps in a new enrich context when a schema file changes: events
+already stored stay, new events are validated with the new schemas.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, TextIO
+
+import orjson
+from plowline.conformance.up.atomic_loader import AtomicLoader
+from plowline.conformance.up.events import (
+    BadItem,
+    GoodItem,
+    Item,
+    bad_item_from_json,
+    process_record,
+)
+from plowline.conformance.up.schemas import SchemaProblem, SchemaStaging, fingerprint
+from plowline.conformance.up.store import InspectionStore
+from plowline.enrich.context import EnrichContext
+from plowline.enrich.enrichments.config import load_enrichments
+from plowline.enrich.iglu import IgluValidator
+from plowline.spec.data import data_path
+
+log = logging.getLogger("plowline.up")
+OutputFormat = Literal["tsv", "json"]
+
+
+class QueueSink:
+    """A plowline-collector sink that hands records to the enrich thread (never refuses)."""
+
+    def __init__(self, pipeline: Pipeline, stream: Literal["good", "bad"]) -> None:
+        self._pipeline = pipeline
+        self._stream = stream
+
+    @property
+    def name(self) -> str:
+        return "up"
+
+    @property
+    def max_record_bytes(self) -> int:
+        return 2_000_000
+
+    def write(self, records: Sequence[bytes]) -> None:
+        self._pipeline.submit(self._stream, records)
+
+    def flush(self, timeout: float) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    def healthy(self) -> bool:
+        return self._pipeline.running
+
+
+@dataclass
+class PipelineStatus:
+    schema_problems: list[SchemaProblem] = field(default_factory=list)
+    schemas_loaded: list[str] = field(default_factory=list)
+    schema_generation: int = 0
+    last_reload: str | None = None
+    enrichments: list[str] = field(default_factory=list)
+    processed_records: int = 0
+
+
+class Pipeline:
+    def __init__(
+        self,
+        store: InspectionStore,
+        *,
+        schema_dirs: Sequence[Path] = (),
+        enrichments_dir: Path | None = None,
+        output: OutputFormat | None = None,
+        out: TextIO | None = None,
+        poll_seconds: float = 1.0,
+        batch_records: int = 100,
+        report: Callable[[str], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.schema_dirs = list(schema_dirs)
+        self.enrichments_dir = enrichments_dir
+        self.output = output
+        self.out = out if out is not None else sys.stdout
+        self.poll_seconds = poll_seconds
+        self.batch_records = batch_records
+        self.report = report or (lambda line: print(line, file=sys.stderr, flush=True))
+        self.status = PipelineStatus()
+        self._queue: deque[tuple[str, bytes]] = deque()
+        self._cond = threading.Condition()
+        self._busy = 0  # records taken by the thread and not yet stored
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        self._loader: AtomicLoader | None = None
+        self._roots: list[Path] = []
+        self._staging = SchemaStaging(self.schema_dirs) if self.schema_dirs else None
+        self._fingerprint = fingerprint(self.schema_dirs) if self.schema_dirs else ()
+        try:
+            self.ctx = self._build_context()
+        except BaseException:
+            if self._staging is not None:
+                self._staging.close()
+            raise
+        self.running = False
+
+    # ---- context (schemas, enrichments) ------------------------------------------------------
+
+    def _build_context(self) -> EnrichContext:
+        dirs: list[Path] = []
+        if self._staging is not None:
+            staged, result = self._staging.rebuild()
+            dirs.append(staged)
+            self.status.schema_problems = result.problems
+            self.status.schemas_loaded = result.accepted
+            self.status.schema_generation += 1
+            self.status.last_reload = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            for problem in result.problems:
+                self.report(f"plowline up: schema skipped: {problem.path}: {problem.reason}")
+        self._roots = [data_path("schemas"), *dirs]
+        if self._loader is not None:
+            self._loader.set_roots(self._roots)
+        validator = IgluValidator.from_resolver_file(None, dirs)
+        enrichments = []
+        if self.enrichments_dir is not None:
+            # Errors here are fatal at start (EnrichmentConfigError names the file and why).
+            enrichments = load_enrichments(self.enrichments_dir, validator)
+        self.status.enrichments = [type(e).__name__ for e in enrichments]
+        return EnrichContext(validator, enrichments)
+
+    def check_schemas(self) -> bool:
+        """Rebuild the context when a schema file changed; True when it did."""
+        if not self.schema_dirs:
+            return False
+        current = fingerprint(self.schema_dirs)
+        if current == self._fingerprint:
+            return False
+        self._fingerprint = current
+        old = self.ctx
+        try:
+            self.ctx = self._build_context()
+        except Exception as exc:  # keep the previous schemas rather than stop
+            self.report(f"plowline up: schema reload failed, keeping the previous: {exc}")
+            return False
+        for enrichment in old.enrichments:
+            enrichment.close()
+        self.report(
+            f"plowline up: schemas reloaded ({len(self.status.schemas_loaded)} loaded, "
+            f"{len(self.status.schema_problems)} skipped)"
+        )
+        return True
+
+    # ---- intake ------------------------------------------------------------------------------
+
+    def submit(self, stream: str, records: Sequence[bytes]) -> None:
+        with self._cond:
+            self._queue.extend((stream, r) for r in records)
+            self._cond.notify()
+
+    def start(self) -> None:
+        self._loader = AtomicLoader(self.store.path, self._roots)
+        self.running = True
+        self._thread = threading.Thread(target=self._run, name="plowline-up-enrich", daemon=True)
+        self._thread.start()
+
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Wait until every submitted record is stored; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._queue or self._busy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.05))
+        return True
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Process what is queued, then stop the thread and release the enrichments."""
+        self.drain(timeout)
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._loader is not None:
+            self._loader.close(timeout)
+        self.running = False
+        for enrichment in self.ctx.enrichments:
+            enrichment.close()
+        if self._staging is not None:
+            self._staging.close()
+
+    # ---- the enrich thread -------------------------------------------------------------------
+
+    def sync_atomic(self, timeout: float = 30.0) -> bool:
+        """Wait until the loader process has loaded every event stored so far."""
+        return self._loader.sync(timeout) if self._loader is not None else True
+
+    def _run(self) -> None:
+        next_poll = time.monotonic() + self.poll_seconds
+        while True:
+            with self._cond:
+                while not self._queue and not self._stop:
+                    left = next_poll - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
+                if self._stop and not self._queue:
+                    return
+                batch = [
+                    self._queue.popleft() for _ in range(min(len(self._queue), self.batch_records))
+                ]
+                self._busy = len(batch)
+            if time.monotonic() >= next_poll:
+                next_poll = time.monotonic() + self.poll_seconds
+                self.check_schemas()
+            try:
+                if batch:
+                    self._process(batch)
+            except Exception:
+                log.exception("plowline up: a batch could not be stored")
+            finally:
+                with self._cond:
+                    self._busy = 0
+                    self._cond.notify_all()
+
+    def _process(self, batch: list[tuple[str, bytes]]) -> None:
+        items: list[Item] = []
+        for stream, record in batch:
+            if stream == "bad":
+                items.append(bad_item_from_json(record, "collector"))
+            else:
+                items.extend(process_record(record, self.ctx))
+        self.store.add(items)
+        goods = [i for i in items if isinstance(i, GoodItem)]
+        if self._loader is not None:
+            self._loader.load([g.tsv.encode("utf-8") for g in goods])
+        self.status.processed_records += len(batch)
+        if self.output is not None:
+            self._print(goods)
+
+    def _print(self, goods: list[GoodItem]) -> None:
+        lines = []
+        for good in goods:
+            if self.output == "tsv":
+                lines.append(good.tsv)
+            else:
+                lines.append(orjson.dumps(good.flat).decode())
+        if lines:
+            self.out.write("\n".join(lines) + "\n")
+            self.out.flush()
+
+
+__all__ = ["BadItem", "Pipeline", "QueueSink"]

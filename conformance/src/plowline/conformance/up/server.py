@@ -1,0 +1,231 @@
+"""Wiring and lifecycle of `plowline up`: store -> pipeline -> collector -> HTTP server."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+import uvicorn
+from plowline.collector.app import CollectorApp, build_app
+from plowline.collector.asgi import AsgiCollector
+from plowline.collector.config import CollectorConfig
+from plowline.conformance.up.api import MicroApi
+from plowline.conformance.up.asgi import UI_PATH, UpAsgi
+from plowline.conformance.up.models_view import ModelsView
+from plowline.conformance.up.pipeline import OutputFormat, Pipeline, QueueSink
+from plowline.conformance.up.store import InspectionStore, OpenReport, prepare_file
+
+log = logging.getLogger("plowline.up")
+
+
+@dataclass(frozen=True)
+class UpOptions:
+    host: str = "127.0.0.1"
+    port: int = 9090
+    persist: Path | None = None
+    schemas: tuple[Path, ...] = ()
+    enrichments: Path | None = None
+    output: OutputFormat | None = None
+    cookie_name: str = "micro"
+    schema_poll_seconds: float = 1.0
+    collector_overrides: dict[str, object] = field(default_factory=dict)
+
+
+def collector_config(options: UpOptions) -> CollectorConfig:
+    """Micro's collector: cookie `micro`, nothing else special; sinks are injected."""
+    data: dict[str, object] = {
+        "http": {"host": options.host, "port": max(options.port, 0)},
+        "cookie": {"name": options.cookie_name},
+        "sinks": {"good": {"type": "memory"}, "bad": {"type": "memory"}},
+        # Short linger: an event should be visible in /micro/good within milliseconds.
+        "buffer": {"linger_ms": 2, "drain_timeout_seconds": 30},
+        "metrics": {"enabled": False},
+    }
+    data.update(options.collector_overrides)
+    return CollectorConfig.model_validate(data)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGINT/SIGTERM after its shutdown (the process then dies by the
+    signal, with a traceback for SIGINT); we want a clean exit 0 after flushing."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _on_signal(self, sig: int, frame: FrameType | None) -> None:
+        self.handle_exit(sig, frame)
+
+
+class UpServer:
+    """Everything `plowline up` runs. ``serve()`` blocks (signals stop it cleanly);
+    ``start_in_thread()`` is for tests and benchmarks."""
+
+    def __init__(
+        self, options: UpOptions, *, out: TextIO | None = None, err: TextIO | None = None
+    ) -> None:
+        self.options = options
+        self.err = err if err is not None else sys.stderr
+        self._tempdir: Path | None = None
+        if options.persist is not None:
+            options.persist.parent.mkdir(parents=True, exist_ok=True)
+            self.opened = prepare_file(options.persist)
+            if self.opened.moved_aside is not None:
+                self._say(
+                    f"plowline up: {options.persist} could not be read ({self.opened.reason}); "
+                    f"moved aside to {self.opened.moved_aside}, starting with an empty store"
+                )
+            self.store = InspectionStore(options.persist)
+        else:
+            self._tempdir = Path(tempfile.mkdtemp(prefix="plowline-up-"))
+            path = self._tempdir / "events.sqlite"
+            self.opened = OpenReport(path, True)
+            self.store = InspectionStore(path, temporary=True)
+        try:
+            self.pipeline = Pipeline(
+                self.store,
+                schema_dirs=options.schemas,
+                enrichments_dir=options.enrichments,
+                output=options.output,
+                out=out,
+                poll_seconds=options.schema_poll_seconds,
+                report=self._say,
+            )
+            self.collector: CollectorApp = build_app(
+                collector_config(options),
+                good_sink=QueueSink(self.pipeline, "good"),
+                bad_sink=QueueSink(self.pipeline, "bad"),
+            )
+            self.api = MicroApi(self.store, self.pipeline, self.opened)
+            self.api.models = ModelsView(self.store.path).snapshot
+            self.app = UpAsgi(
+                self.api,
+                AsgiCollector(self.collector, manage_lifecycle=False),
+                on_startup=self._startup,
+                on_shutdown=self._shutdown,
+            )
+            self.sock = socket.socket(
+                socket.AF_INET6 if ":" in options.host else socket.AF_INET, socket.SOCK_STREAM
+            )
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.sock.bind((options.host, options.port))
+            # Listen now: requests sent as soon as the banner is printed queue until uvicorn runs.
+            self.sock.listen(2048)
+            self.port: int = self.sock.getsockname()[1]
+        except BaseException:
+            # Nothing is running yet: release the store (and temporary files) and re-raise.
+            if hasattr(self, "sock"):
+                self.sock.close()
+            if hasattr(self, "pipeline"):
+                self.pipeline.stop(1)
+            self.store.close()
+            if self._tempdir is not None:
+                shutil.rmtree(self._tempdir, ignore_errors=True)
+            raise
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.options.host}]" if ":" in self.options.host else self.options.host
+        return f"http://{host}:{self.port}"
+
+    def _say(self, line: str) -> None:
+        print(line, file=self.err, flush=True)
+
+    def _startup(self) -> None:
+        self.pipeline.start()
+        self.collector.start()
+        # Long-lived objects (config, schemas, modules) out of future GC passes: shorter pauses.
+        gc.collect()
+        gc.freeze()
+
+    def _shutdown(self) -> None:
+        """Stop intake, flush collector buffers into the pipeline, store everything."""
+        lost = self.collector.stop()
+        self.pipeline.stop()
+        if lost:
+            self._say(f"plowline up: {lost} records could not be delivered at shutdown")
+
+    def _uvicorn(self) -> uvicorn.Server:
+        config = uvicorn.Config(
+            self.app,
+            lifespan="on",
+            access_log=False,
+            log_config=None,
+            server_header=False,
+            timeout_graceful_shutdown=10,
+            http="httptools",
+            loop="auto",
+        )
+        return _Server(config)
+
+    def banner(self) -> str:
+        return (
+            f"plowline up: collector {self.base_url}  "
+            f"(e.g. POST {self.base_url}/com.snowplowanalytics.snowplow/tp2)\n"
+            f"plowline up: UI        {self.base_url}{UI_PATH}/\n"
+            f"plowline up: API       {self.base_url}/micro/all  (OpenAPI: {self.base_url}"
+            f"/openapi.json)\n"
+            f"plowline up: store     {self.store.path}"
+            f"{' (temporary)' if self.store.temporary else ''}"
+        )
+
+    def serve(self) -> None:
+        """Block until SIGINT/SIGTERM; uvicorn then runs our lifespan shutdown (flush)."""
+        self._server = self._uvicorn()
+        try:
+            self._server.run(sockets=[self.sock])
+        finally:
+            self.close()
+
+    def start_in_thread(self) -> None:
+        self._server = self._uvicorn()
+        server = self._server
+        self._thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [self.sock]}, name="plowline-up", daemon=True
+        )
+        self._thread.start()
+        while not server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("plowline up: the server did not start")
+            self._thread.join(0.02)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(60)
+        self.close()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.sock.close()
+        self.store.close()
+        if self._tempdir is not None:
+            shutil.rmtree(self._tempdir, ignore_errors=True)
