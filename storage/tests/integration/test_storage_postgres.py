@@ -177,6 +177,33 @@ def test_schema_evolution(tmp_path: Path, dsn: str, acme_loader: PostgresLoader)
     assert count(dsn, v1) == 13
 
 
+def test_rows_built_while_staging_survive_refusal_and_new_columns(
+    dsn: str, acme_loader: PostgresLoader
+) -> None:
+    loader = acme_loader
+    v1 = table_name("com.acme", "cartItem", 1)
+    # First sight of the table: DDL and rows in apply.
+    assert loader.load(lines_with("1-0-0", {"sku": "a", "quantity": 1}, 3, seed=1)).loaded == 3
+    # The table is known now: stage builds the COPY texts; PostgreSQL refuses one line.
+    good = lines_with("1-0-0", {"sku": "d"}, 2, seed=2)
+    staged = loader.stage([with_fields(good[0], txn_id="12x"), good[1]])
+    assert staged.encoded is not None
+    result = loader.apply(staged)
+    assert result.loaded == 1
+    [bad] = result.bad
+    assert "txn_id" in str(check_bad_row(bad)["failure"])
+    # Staged with the 1-0-0 columns, applied after a 1-0-1 batch added a column: rebuilt.
+    early = loader.stage(lines_with("1-0-0", {"sku": "b"}, 2, seed=3))
+    assert early.encoded is not None
+    data = {"sku": "c", "priceDetail": {"unitPrice": 2.5}}
+    assert loader.load(lines_with("1-0-1", data, 2, seed=4)).loaded == 2
+    late = loader.apply(early)
+    assert (late.loaded, late.bad) == (2, [])
+    assert count(dsn, v1) == 3 + 1 + 2 + 2
+    assert count(dsn, v1, "WHERE sku = 'b' AND \"price_detail.unit_price\" IS NULL") == 2
+    assert count(dsn, "events") == 3 + 1 + 2 + 2
+
+
 def test_jsonb_entity_mode(dsn: str) -> None:
     with PostgresLoader(dsn, entity_mode="jsonb") as loader:
         loader.setup()

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import math
+from typing import Any
+
 import hypothesis.strategies as st
+import pytest
 from hypothesis import given
 from plowline.storage.postgres import pg_type
 from plowline.storage.schemas import (
@@ -13,6 +18,7 @@ from plowline.storage.schemas import (
     derive_columns,
     entities_of,
     fit_identifier,
+    loads,
     snake,
     table_name,
 )
@@ -138,3 +144,37 @@ def test_entities_of_an_event() -> None:
 
 def test_column_dataclass_defaults() -> None:
     assert Column("a", ("a",), "text").nullable
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_JSON)
+def test_loads_reads_like_the_stdlib(value: Any) -> None:
+    text = json.dumps(value)
+    assert loads(text) == json.loads(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"n": 123456789012345678901234567890}',  # over 64 bits: orjson makes it a float
+        '{"a": [1, -12345678901234567890123]}',
+        "123456789012345678901234567890",
+        '{"x": 1e400}',
+        '{"s": "\\ud800"}',  # lone surrogate
+        '{"k": 1, "k": 2}',
+    ],
+)
+def test_loads_falls_back_to_the_stdlib_where_orjson_refuses(text: str) -> None:
+    assert loads(text) == json.loads(text)
+
+
+def test_loads_keeps_the_stdlib_result_for_nan_and_errors() -> None:
+    assert math.isnan(loads('{"v": NaN}')["v"])
+    with pytest.raises(ValueError, match="Expecting"):
+        loads("{not json")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -175,10 +176,26 @@ class Table:
 
 
 @dataclass(frozen=True, slots=True)
+class Encoded:
+    """Entity rows built in `stage` with the table layout of generation `layout`."""
+
+    layout: int
+    good: list[bytes]  # lines of the events in the COPY texts
+    bad: list[bytes]  # bad rows of the batch, in the order `apply` would make them
+    refs: list[SchemaRef]  # the batch's distinct schemas
+    tables: dict[str, str]  # COPY text per entity table
+
+
+@dataclass(frozen=True, slots=True)
 class Staged:
+    """A batch ready for `apply`. Only texts when `encoded` (the per-event objects are freed
+    while the GC is paused, so it never has to walk them); rebuilt from `lines` if needed."""
+
     batch: str
-    prepared: Prepared
-    atomic: str  # COPY text of every prepared event's atomic row
+    lines: Sequence[bytes]
+    prepared: Prepared | None  # None when encoded
+    atomic: str  # COPY text of the atomic rows of `encoded.good` (else of every event)
+    encoded: Encoded | None = None  # None: entity rows are built in `apply`
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +203,14 @@ class LoadResult:
     loaded: int
     bad: list[bytes]
     skipped: bool = False  # the batch had been loaded before
+
+
+_NEEDS_ESCAPE = re.compile(r"[\\\n\r\t]").search
+
+
+def _escape(text: str) -> str:
+    """COPY text escaping, skipped for the usual value that needs none."""
+    return text.translate(_ESC) if _NEEDS_ESCAPE(text) else text
 
 
 def atomic_row(parts: list[str]) -> str:
@@ -196,6 +221,18 @@ def atomic_row(parts: list[str]) -> str:
     if "\r" in row:
         row = row.replace("\r", "\\r")
     return row
+
+
+def _by_table(events: list[Event]) -> dict[str, str]:
+    """The events' entity rows as COPY text per table."""
+    by_table: dict[str, list[str]] = {}
+    for e in events:
+        for table, row in e.rows:
+            rows = by_table.get(table)
+            if rows is None:
+                rows = by_table[table] = []
+            rows.append(row)
+    return {table: "\n".join(rows) + "\n" for table, rows in by_table.items()}
 
 
 class PostgresLoader:
@@ -218,6 +255,9 @@ class PostgresLoader:
         self._conn: psycopg.Connection[Any] | None = None
         self._tables: dict[str, Table] = {}
         self._heads: dict[SchemaRef, tuple[Table, str, str] | str] = {}
+        # Seqlock over _tables/_heads: odd while _ensure changes them, bumped on every change,
+        # so rows built by `stage` in another thread are used only if no DDL came between.
+        self._layout = 0
         self.reconnects = 0
 
     # -- connection -------------------------------------------------------------------------
@@ -300,6 +340,22 @@ class PostgresLoader:
         Another loader may run the same DDL at the same moment: PostgreSQL then reports a
         duplicate (even with IF NOT EXISTS); the work is done, so look again and go on.
         """
+        known = self._tables
+        refs = [
+            r
+            for r in distinct(refs)
+            if r.table not in known
+            or not {r.version} & (known[r.table].versions | known[r.table].missing)
+        ]
+        if not refs:
+            return
+        self._layout += 1
+        try:
+            self._ensure_retrying(conn, refs)
+        finally:
+            self._layout += 1
+
+    def _ensure_retrying(self, conn: psycopg.Connection[Any], refs: list[SchemaRef]) -> None:
         for attempt in range(5):
             try:
                 self._ensure_once(conn, refs)
@@ -377,24 +433,30 @@ class PostgresLoader:
 
     # -- rows -------------------------------------------------------------------------------
 
-    def _encode_entities(self, event: Event) -> str | None:
-        """Fill event.rows; the reason when an entity cannot be stored."""
-        event.rows = []
+    def _encode_entities(self, event: Event, *, staging: bool = False) -> str | None:
+        """Fill event.rows; the reason when an entity cannot be stored.
+
+        staging: called from `stage` (maybe in another thread): only reads the known plans
+        and raises KeyError for a schema without one (the batch is then encoded in `apply`).
+        """
+        event.rows = rows = []
         parts = event.parts
-        root = f"{parts[EVENT_ID].translate(_ESC)}\t{parts[COLLECTOR_TSTAMP].translate(_ESC)}"
-        for e in event.entities:
-            ref = e.ref
-            plan = self._heads.get(ref)
+        root = f"{_escape(parts[EVENT_ID])}\t{_escape(parts[COLLECTOR_TSTAMP])}"
+        heads = self._heads
+        jsonb = self.entity_mode == "jsonb"
+        for ref, data, _origin in event.entities:
+            plan = heads.get(ref)
             if plan is None:
-                plan = self._heads[ref] = self._head(ref)
+                if staging:
+                    raise KeyError(ref)
+                plan = heads[ref] = self._head(ref)
             if isinstance(plan, str):
                 return plan
             table, head, tail = plan
-            if self.entity_mode == "jsonb":
-                body = _json(e.data).replace("\x00", "")
-                event.rows.append((table.name, f"{head}{root}{tail}\t{body.translate(_ESC)}"))
+            if jsonb:
+                body = _json(data).replace("\x00", "")
+                rows.append((table.name, f"{head}{root}{tail}\t{body.translate(_ESC)}"))
                 continue
-            data = e.data
             if type(data) is not dict:
                 return f"{ref.uri}: data is not an object"
             try:
@@ -402,9 +464,9 @@ class PostgresLoader:
             except EncodeError as exc:
                 return f"{ref.uri}: {exc}"
             if table.columns:
-                event.rows.append((table.name, f"{head}{root}{tail}\t{values}"))
+                rows.append((table.name, f"{head}{root}{tail}\t{values}"))
             else:
-                event.rows.append((table.name, f"{head}{root}{tail}"))
+                rows.append((table.name, f"{head}{root}{tail}"))
         return None
 
     def _head(self, ref: SchemaRef) -> tuple[Table, str, str] | str:
@@ -420,9 +482,13 @@ class PostgresLoader:
         return table, meta + "\t", f"\tevents\t{ref_tree(ref).translate(_ESC)}\tevents"
 
     def _copy(
-        self, conn: psycopg.Connection[Any], events: list[Event], atomic: str | None = None
+        self,
+        conn: psycopg.Connection[Any],
+        events: list[Event],
+        atomic: str | None = None,
+        tables: dict[str, str] | None = None,
     ) -> None:
-        """COPY the events' atomic rows (pre-built text when given) and entity rows."""
+        """COPY the events' atomic rows and entity rows (pre-built texts when given)."""
         names = sql.SQL(", ").join(sql.Identifier(f.name) for f in atomic_columns())
         if atomic is None:
             atomic = "".join(atomic_row(e.parts) + "\n" for e in events)
@@ -430,11 +496,9 @@ class PostgresLoader:
             stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT text, NULL '')")
             with cur.copy(stmt.format(self._q("events"), names)) as copy:
                 copy.write(atomic)
-            by_table: dict[str, list[str]] = {}
-            for e in events:
-                for table, row in e.rows:
-                    by_table.setdefault(table, []).append(row)
-            for table, rows in by_table.items():
+            if tables is None:
+                tables = _by_table(events)
+            for table, text in tables.items():
                 cols = list(META_COLUMNS)
                 if self.entity_mode == "jsonb":
                     cols.append("data")
@@ -444,7 +508,7 @@ class PostgresLoader:
                     self._q(table), sql.SQL(", ").join(sql.Identifier(c) for c in cols)
                 )
                 with cur.copy(entity_stmt) as copy:
-                    copy.write("\n".join(rows) + "\n")
+                    copy.write(text)
 
     def _copy_isolating(self, conn: psycopg.Connection[Any], events: list[Event]) -> list[bytes]:
         """COPY inside a savepoint; on refusal bisect until each refused event is a bad row."""
@@ -463,13 +527,58 @@ class PostgresLoader:
     # -- batches ----------------------------------------------------------------------------
 
     def stage(self, lines: Sequence[bytes], batch: str | None = None) -> Staged:
-        """The database-free half of a load (split, entities, atomic rows): may run in a
+        """The database-free half of a load (split, entities, COPY texts): may run in a
         worker thread while the previous batch is in `apply`."""
         key = batch_key(batch) if batch else batch_id(lines)
         with gc_paused():
             prepared = prepare(lines)
-            atomic = "".join(atomic_row(e.parts) + "\n" for e in prepared.events)
-        return Staged(key, prepared, atomic)
+            staged = self._stage_entities(prepared)
+            if staged is not None:
+                # Only texts are kept: the per-event objects die here, while the GC is paused.
+                encoded, atomic = staged
+                del prepared
+                return Staged(key, lines, None, atomic, encoded)
+            atomic = "".join([atomic_row(e.parts) + "\n" for e in prepared.events])
+        return Staged(key, lines, prepared, atomic)
+
+    def _stage_entities(self, prepared: Prepared) -> tuple[Encoded, str] | None:
+        """Entity rows and atomic COPY text with the tables as known now; None when a schema
+        is new (DDL first) or `apply` changed the tables meanwhile."""
+        layout = self._layout
+        if layout % 2:
+            return None
+        events: list[Event] = []
+        bad: list[bytes] = list(prepared.bad)
+        try:
+            for ev in prepared.events:
+                reason = self._encode_entities(ev, staging=True)
+                if reason is None:
+                    events.append(ev)
+                else:
+                    why = badrows.InvalidValue("contexts", "", reason)
+                    bad.append(badrows.invalid_values(ev.raw, [why]))
+        except KeyError:
+            return None
+        if self._layout != layout:
+            return None
+        refs = distinct({e.ref for ev in prepared.events for e in ev.entities})
+        atomic = "".join([atomic_row(e.parts) + "\n" for e in events])
+        good = [e.raw for e in events]
+        return Encoded(layout, good, bad, refs, _by_table(events)), atomic
+
+    def _encode_all(self, prepared: Prepared) -> tuple[list[Event], list[bytes]]:
+        """The events whose entity rows could be built (rows filled), and every bad row."""
+        bad = list(prepared.bad)
+        events: list[Event] = []
+        with gc_paused():
+            for ev in prepared.events:
+                reason = self._encode_entities(ev)
+                if reason is None:
+                    events.append(ev)
+                else:
+                    why = badrows.InvalidValue("contexts", "", reason)
+                    bad.append(badrows.invalid_values(ev.raw, [why]))
+        return events, bad
 
     def load(self, lines: Sequence[bytes], batch: str | None = None) -> LoadResult:
         """Load one batch of enriched TSV lines exactly once; returns the bad rows."""
@@ -477,21 +586,24 @@ class PostgresLoader:
 
     def apply(self, staged: Staged) -> LoadResult:
         """The database half of a load: DDL, entity rows, COPY, manifest, in one transaction."""
-        batch, prepared = staged.batch, staged.prepared
+        batch, prepared, encoded = staged.batch, staged.prepared, staged.encoded
 
         def run(conn: psycopg.Connection[Any]) -> LoadResult:
-            self._ensure(conn, [e.ref for ev in prepared.events for e in ev.entities])
-            bad = list(prepared.bad)
-            events: list[Event] = []
-            with gc_paused():
-                for ev in prepared.events:
-                    reason = self._encode_entities(ev)
-                    if reason is None:
-                        events.append(ev)
-                    else:
-                        why = badrows.InvalidValue("contexts", "", reason)
-                        bad.append(badrows.invalid_values(ev.raw, [why]))
-            atomic = staged.atomic if len(events) == len(prepared.events) else None
+            events: list[Event] | None = None  # None: the staged texts hold them
+            tables: dict[str, str] | None = None
+            atomic: str | None = None
+            if encoded is not None:
+                self._ensure(conn, encoded.refs)
+            if encoded is not None and encoded.layout == self._layout:
+                bad = list(encoded.bad)
+                tables = encoded.tables
+                atomic = staged.atomic
+            else:
+                again = prepared if prepared is not None else prepare(staged.lines)
+                self._ensure(conn, [e.ref for ev in again.events for e in ev.entities])
+                events, bad = self._encode_all(again)
+                if prepared is not None and len(events) == len(prepared.events):
+                    atomic = staged.atomic
             with conn.transaction():
                 inserted = conn.execute(
                     sql.SQL(
@@ -504,8 +616,10 @@ class PostgresLoader:
                     return LoadResult(0, [], skipped=True)
                 try:
                     with conn.transaction():
-                        self._copy(conn, events, atomic)
+                        self._copy(conn, events or [], atomic, tables)
                 except (psycopg.DataError, psycopg.IntegrityError):
+                    if events is None:
+                        events, _ = self._encode_all(prepare(encoded.good if encoded else []))
                     # Name what Python can see first, then let PostgreSQL judge the rest.
                     checked: list[Event] = []
                     for ev in events:
@@ -516,10 +630,9 @@ class PostgresLoader:
                             checked.append(ev)
                     refused = self._copy_isolating(conn, checked)
                     bad += refused
-                    events = checked
                     loaded = len(checked) - len(refused)
                 else:
-                    loaded = len(events)
+                    loaded = len(events) if events is not None else len(staged.lines) - len(bad)
                 conn.execute(
                     sql.SQL("UPDATE {} SET events = %s, bad = %s WHERE batch_id = %s").format(
                         self._q(MANIFEST)
