@@ -19,6 +19,7 @@ from typing import Any, NamedTuple, Protocol
 
 import orjson
 from plowline.spec.data import data_path
+from plowline.spec.iglu import json_type
 
 _SEP = re.compile(r"[.\-]")
 _CAMEL = re.compile(r"([^A-Z_])([A-Z])")
@@ -164,26 +165,12 @@ def _types(schema: Mapping[str, Any]) -> tuple[set[str], bool]:
         types = set()
     if "enum" in schema and isinstance(schema["enum"], list):
         if not types:
-            types = {_json_type(v) for v in schema["enum"]}
+            types = {json_type(v) for v in schema["enum"]}
         if None in schema["enum"]:
             types.add("null")
     nullable = "null" in types
     types.discard("null")
     return types, nullable
-
-
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 def _kind(schema: Mapping[str, Any], types: set[str]) -> tuple[str, int | None]:
