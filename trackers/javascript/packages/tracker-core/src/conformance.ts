@@ -87,7 +87,8 @@ export function eventFromSpec(raw: unknown): E.BuiltEvent {
       return E.buildSubmitForm(a as unknown as E.SubmitFormEvent);
     }
     case 'change_form':
-      return E.buildChangeForm(args() as unknown as E.ChangeFormEvent);
+      // change_form/1-0-0 calls the element's type `type` (focus_form says `elementType`).
+      return E.buildChangeForm(args({ element_type: 'type' }) as unknown as E.ChangeFormEvent);
     case 'focus_form':
       return E.buildFocusForm(args() as unknown as E.FocusFormEvent);
     case 'site_search':
