@@ -376,72 +376,61 @@ class SubmitForm(_SelfDescribingBase):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class ChangeForm(_SelfDescribingBase):
-    """A form field's value changed (``change_form/1-0-0``); ``value`` may be ``None``.
+class _FormFieldEvent(_SelfDescribingBase):
+    """change_form and focus_form: the same fields under two schemas; ``value`` may be ``None``.
+
+    The schemas name the input type differently (``type`` vs ``elementType``).
+    """
+
+    _SCHEMA: ClassVar[str]
+    _TYPE_KEY: ClassVar[str]
+
+    form_id: str
+    element_id: str
+    node_name: str
+    value: str | None
+    element_type: str | None = None
+    element_classes: Sequence[str] | None = None
+
+    def _validate(self) -> None:
+        check_text("form_id", self.form_id, allow_empty=True)
+        check_text("element_id", self.element_id, allow_empty=True)
+        _enum("node_name", self.node_name, NODE_NAMES)
+        optional_text("value", self.value)
+        _optional_enum("element_type", self.element_type, INPUT_TYPES)
+        _set(self, "element_classes", _optional_text_list("element_classes", self.element_classes))
+
+    def sdj(self) -> SelfDescribingJson:
+        data: dict[str, Any] = {
+            "formId": self.form_id,
+            "elementId": self.element_id,
+            "nodeName": self.node_name,
+        }
+        if self.element_type is not None:
+            data[self._TYPE_KEY] = self.element_type
+        if self.element_classes is not None:
+            data["elementClasses"] = list(self.element_classes)
+        data["value"] = self.value  # required by both schemas, null allowed
+        return SelfDescribingJson(self._SCHEMA, data)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChangeForm(_FormFieldEvent):
+    """A form field's value changed (``change_form/1-0-0``).
 
     ``element_type`` is the input type (``"text"``, ``"email"`` ...), sent as ``type``.
     """
 
-    form_id: str
-    element_id: str
-    node_name: str
-    value: str | None
-    element_type: str | None = None
-    element_classes: Sequence[str] | None = None
-
-    def _validate(self) -> None:
-        check_text("form_id", self.form_id, allow_empty=True)
-        check_text("element_id", self.element_id, allow_empty=True)
-        _enum("node_name", self.node_name, NODE_NAMES)
-        optional_text("value", self.value)
-        _optional_enum("element_type", self.element_type, INPUT_TYPES)
-        _set(self, "element_classes", _optional_text_list("element_classes", self.element_classes))
-
-    def sdj(self) -> SelfDescribingJson:
-        data: dict[str, Any] = {
-            "formId": self.form_id,
-            "elementId": self.element_id,
-            "nodeName": self.node_name,
-        }
-        if self.element_type is not None:
-            data["type"] = self.element_type  # change_form/1-0-0 calls it "type"
-        if self.element_classes is not None:
-            data["elementClasses"] = list(self.element_classes)
-        data["value"] = self.value  # required by the schema, null allowed
-        return SelfDescribingJson(CHANGE_FORM_SCHEMA, data)
+    _SCHEMA = CHANGE_FORM_SCHEMA
+    _TYPE_KEY = "type"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class FocusForm(_SelfDescribingBase):
-    """A form field received focus (``focus_form/1-0-0``); ``value`` may be ``None``."""
+class FocusForm(_FormFieldEvent):
+    """A form field received focus (``focus_form/1-0-0``); ``element_type`` is ``elementType``."""
 
-    form_id: str
-    element_id: str
-    node_name: str
-    value: str | None
-    element_type: str | None = None
-    element_classes: Sequence[str] | None = None
-
-    def _validate(self) -> None:
-        check_text("form_id", self.form_id, allow_empty=True)
-        check_text("element_id", self.element_id, allow_empty=True)
-        _enum("node_name", self.node_name, NODE_NAMES)
-        optional_text("value", self.value)
-        _optional_enum("element_type", self.element_type, INPUT_TYPES)
-        _set(self, "element_classes", _optional_text_list("element_classes", self.element_classes))
-
-    def sdj(self) -> SelfDescribingJson:
-        data: dict[str, Any] = {
-            "formId": self.form_id,
-            "elementId": self.element_id,
-            "nodeName": self.node_name,
-        }
-        if self.element_type is not None:
-            data["elementType"] = self.element_type
-        if self.element_classes is not None:
-            data["elementClasses"] = list(self.element_classes)
-        data["value"] = self.value
-        return SelfDescribingJson(FOCUS_FORM_SCHEMA, data)
+    _SCHEMA = FOCUS_FORM_SCHEMA
+    _TYPE_KEY = "elementType"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
