@@ -68,8 +68,9 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict over the sources and tests of every workspace member."""
     _sync(session)
     for member in MEMBERS.values():
-        extra = [member / d for d in ("tests", "benchmarks", "driver", "mutants")]
-        targets = [str(member / "src")] + [str(p) for p in extra if p.exists()]
+        # src/ for Python members, python/ for the Rust extension's stubs (storage/copytext).
+        dirs = ("src", "python", "tests", "benchmarks", "driver", "mutants")
+        targets = [str(member / d) for d in dirs if (ROOT / member / d).exists()]
         session.run("mypy", *targets)
     session.run("mypy", "noxfile.py")
 
@@ -86,6 +87,9 @@ def spec(session: nox.Session) -> None:
 def unit(session: nox.Session, component: str) -> None:
     """Unit tests of one workspace member (no services; loopback only)."""
     _sync(session)
+    manifest = ROOT / MEMBERS[component] / "Cargo.toml"
+    if manifest.exists():  # a Rust extension: its own Rust unit tests first
+        session.run("cargo", "test", "--release", "--manifest-path", str(manifest), external=True)
     _pytest(session, str(MEMBERS[component] / "tests" / "unit"))
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 import pytest
 from plowline.storage.cli import main
+from plowline.storage.copyplans import NATIVE_ENV
 from plowline.storage.streams import Record, open_sink
 from plowline.storage.testing.events import enriched_lines
 
@@ -81,7 +82,12 @@ def test_unreachable_database_is_a_clear_error(
 
 
 @pytest.mark.postgres
-def test_parallel_workers_load_everything_once(pg_database: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("native", ["1", "0"], ids=["threads+native", "processes+python"])
+def test_parallel_workers_load_everything_once(
+    pg_database: Any, tmp_path: Path, native: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The native encoder runs workers as threads; the pure-Python path as processes.
+    monkeypatch.setenv(NATIVE_ENV, native)
     data = tmp_path / "enriched.tsv"
     data.write_bytes(b"\n".join([*enriched_lines(3000), b"bad"]) + b"\n")
     bad = tmp_path / "bad.json"

@@ -166,12 +166,19 @@ def test_loads_reads_like_the_stdlib(value: Any) -> None:
         '{"a": [1, -12345678901234567890123]}',
         "123456789012345678901234567890",
         '{"x": 1e400}',
-        '{"s": "\\ud800"}',  # lone surrogate
         '{"k": 1, "k": 2}',
     ],
 )
 def test_loads_falls_back_to_the_stdlib_where_orjson_refuses(text: str) -> None:
     assert loads(text) == json.loads(text)
+
+
+def test_loads_refuses_lone_surrogates_but_keeps_pairs() -> None:
+    # No database stores a lone surrogate; writing one would crash the COPY, so it is an error
+    # here (the event becomes a bad row). A pair is one character and stays.
+    with pytest.raises(ValueError, match="lone surrogate"):
+        loads('{"s": "\\ud800", "n": NaN}')
+    assert loads('{"s": "\\ud83d\\ude00", "n": 1e400}')["s"] == "\U0001f600"
 
 
 def test_loads_keeps_the_stdlib_result_for_nan_and_errors() -> None:

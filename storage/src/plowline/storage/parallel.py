@@ -1,46 +1,72 @@
-"""Parallel batches: worker processes, each with its own PostgreSQL connection.
+"""Parallel batches: workers, each with its own PostgreSQL connection.
 
-Python's share of a load (splitting, JSON, row encoding) is CPU-bound, so one process cannot
-keep PostgreSQL busy. `ParallelLoader` hands whole batches to worker processes; every batch is
-still one transaction with its manifest row, and `run_parallel` commits source records strictly
-in order, only once every earlier batch is in the database.
+One connection keeps one PostgreSQL backend busy, which is one core; a second connection lets
+the database use the second one. `ParallelLoader` hands whole batches to workers; every batch
+is still one transaction with its manifest row, and `run_parallel` commits source records
+strictly in order, only once every earlier batch is in the database.
+
+Workers are threads when the native encoder is on (it releases the GIL, so Python's share is
+small), and spawned processes when it is off (the pure-Python path is CPU-bound under the GIL).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, TextIO
 
+from plowline.storage.copyplans import native_wanted
 from plowline.storage.postgres import LoadResult, PostgresLoader
 from plowline.storage.runner import Progress, Stopper, gather_batch
 from plowline.storage.streams import Record, Sink, Source
 
-_LOADER: PostgresLoader | None = None
+# One loader per worker (thread or process): loaders hold a connection and table state.
+_WORKER = threading.local()
 
 
-def _start(dsn: str, options: dict[str, Any]) -> None:
-    global _LOADER
-    _LOADER = PostgresLoader(dsn, **options)
+def _start(dsn: str, options: dict[str, Any], started: list[PostgresLoader] | None) -> None:
+    _WORKER.loader = loader = PostgresLoader(dsn, **options)
+    if started is not None:  # thread workers: the pool's owner closes them (list.append: atomic)
+        started.append(loader)
 
 
 def _load(lines: Sequence[bytes]) -> LoadResult:
-    assert _LOADER is not None, "worker not initialised"
-    return _LOADER.load(lines)
+    loader: PostgresLoader | None = getattr(_WORKER, "loader", None)
+    assert loader is not None, "worker not initialised"
+    return loader.load(lines)
 
 
 class ParallelLoader:
-    def __init__(self, dsn: str, workers: int = 2, **options: Any) -> None:
+    def __init__(
+        self, dsn: str, workers: int = 2, *, processes: bool | None = None, **options: Any
+    ) -> None:
         self.workers = workers
-        # spawn: a forked child would inherit the parent's sockets and threads.
-        context = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_start, initargs=(dsn, options)
-        )
+        self._started: list[PostgresLoader] = []
+        if processes is None:
+            processes = not native_wanted(options.get("native"))
+        self.processes = processes
+        self._pool: Executor
+        if processes:
+            # spawn: a forked child would inherit the parent's sockets and threads.
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=context,
+                initializer=_start,
+                initargs=(dsn, options, None),
+            )
+        else:
+            self._pool = ThreadPoolExecutor(
+                max_workers=workers,
+                thread_name_prefix="plowline-load",
+                initializer=_start,
+                initargs=(dsn, options, self._started),
+            )
         with PostgresLoader(dsn, **options) as first:
             first.setup()
 
@@ -49,6 +75,9 @@ class ParallelLoader:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+        for loader in self._started:  # thread workers' connections (processes close on exit)
+            loader.close()
+        self._started.clear()
 
     def __enter__(self) -> ParallelLoader:
         return self

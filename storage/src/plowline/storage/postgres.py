@@ -21,6 +21,14 @@ from typing import Any, Literal
 import psycopg
 from plowline.storage import badrows, tsv
 from plowline.storage.atomic import COLLECTOR_TSTAMP, EVENT_ID, atomic_columns
+from plowline.storage.copyplans import (
+    PlanBook,
+    PlanSpec,
+    deferred_spec,
+    native_batch_id,
+    native_encode,
+    native_wanted,
+)
 from plowline.storage.prepare import Event, Prepared, batch_id, batch_key, gc_paused, prepare
 from plowline.storage.schemas import (
     META_COLUMNS,
@@ -183,7 +191,7 @@ class Encoded:
     good: list[bytes]  # lines of the events in the COPY texts
     bad: list[bytes]  # bad rows of the batch, in the order `apply` would make them
     refs: list[SchemaRef]  # the batch's distinct schemas
-    tables: dict[str, str]  # COPY text per entity table
+    tables: dict[str, str] | dict[str, bytes]  # COPY text per entity table
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +202,7 @@ class Staged:
     batch: str
     lines: Sequence[bytes]
     prepared: Prepared | None  # None when encoded
-    atomic: str  # COPY text of the atomic rows of `encoded.good` (else of every event)
+    atomic: str | bytes  # COPY text of the atomic rows of `encoded.good` (else of every event)
     encoded: Encoded | None = None  # None: entity rows are built in `apply`
 
 
@@ -245,6 +253,7 @@ class PostgresLoader:
         schemas: SchemaStore | None = None,
         retry_for: float = 120.0,
         connect: Callable[[str], psycopg.Connection[Any]] | None = None,
+        native: bool | None = None,
     ) -> None:
         self.dsn = dsn
         self.schema = schema
@@ -259,6 +268,10 @@ class PostgresLoader:
         # so rows built by `stage` in another thread are used only if no DDL came between.
         self._layout = 0
         self.reconnects = 0
+        # The native encoder (plowline-copytext) writes the same COPY texts for the lines it
+        # is sure about; the rest (and everything when off) takes the Python path below.
+        self.native = native_wanted(native)
+        self._book = PlanBook(entity_mode == "jsonb")
 
     # -- connection -------------------------------------------------------------------------
 
@@ -429,6 +442,7 @@ class PostgresLoader:
                     )
             table.versions.add(ref.version)
             self._heads.clear()
+            self._book.clear()
             table.row = compile_row(table.columns)
 
     # -- rows -------------------------------------------------------------------------------
@@ -469,6 +483,26 @@ class PostgresLoader:
                 rows.append((table.name, f"{head}{root}{tail}"))
         return None
 
+    def _spec(self, uri: str) -> PlanSpec:
+        """The native encoder's plan for a schema URI (its table must be ensured already)."""
+        ref = SchemaRef.parse(uri)
+        if ref is None or ref.table not in self._tables:
+            return deferred_spec(uri)
+        plan = self._heads.get(ref)
+        if plan is None:
+            plan = self._heads[ref] = self._head(ref)
+        if isinstance(plan, str):
+            return deferred_spec(uri)
+        table, head, tail = plan
+        columns = [] if self.entity_mode == "jsonb" else table.columns
+        return (
+            uri,
+            table.name,
+            head,
+            tail,
+            [(list(c.path), c.kind, c.length, c.nullable) for c in columns],
+        )
+
     def _head(self, ref: SchemaRef) -> tuple[Table, str, str] | str:
         """Table and the constant COPY text around root_id/root_tstamp for one schema."""
         table = self._tables[ref.table]
@@ -485,8 +519,8 @@ class PostgresLoader:
         self,
         conn: psycopg.Connection[Any],
         events: list[Event],
-        atomic: str | None = None,
-        tables: dict[str, str] | None = None,
+        atomic: str | bytes | None = None,
+        tables: dict[str, str] | dict[str, bytes] | None = None,
     ) -> None:
         """COPY the events' atomic rows and entity rows (pre-built texts when given)."""
         names = sql.SQL(", ").join(sql.Identifier(f.name) for f in atomic_columns())
@@ -529,6 +563,13 @@ class PostgresLoader:
     def stage(self, lines: Sequence[bytes], batch: str | None = None) -> Staged:
         """The database-free half of a load (split, entities, COPY texts): may run in a
         worker thread while the previous batch is in `apply`."""
+        if self.native:
+            lines = lines if isinstance(lines, list) else list(lines)
+            key = batch_key(batch) if batch else native_batch_id(lines)
+            texts = self._native_texts(lines)
+            if texts is not None:
+                return Staged(key, lines, None, texts[1], texts[0])
+            return Staged(key, lines, None, b"")  # a new schema: `apply` runs DDL, encodes
         key = batch_key(batch) if batch else batch_id(lines)
         with gc_paused():
             prepared = prepare(lines)
@@ -541,22 +582,56 @@ class PostgresLoader:
             atomic = "".join([atomic_row(e.parts) + "\n" for e in prepared.events])
         return Staged(key, lines, prepared, atomic)
 
+    def _native_texts(
+        self, lines: Sequence[bytes], conn: psycopg.Connection[Any] | None = None
+    ) -> tuple[Encoded, bytes] | None:
+        """The batch's COPY texts from the native encoder, its deferred lines by the Python
+        path. Without `conn` (in `stage`: no DDL there) None when a schema is new or the
+        tables changed meanwhile; with it, runs the DDL new schemas need and never None."""
+        batch = lines if isinstance(lines, list) else list(lines)
+        while True:
+            layout = self._layout
+            if layout % 2:
+                return None
+            atomic, tables, deferred, unknown = native_encode(batch, self._book.plans)
+            if unknown:
+                if conn is None:
+                    return None
+                self._ensure(conn, [r for u in unknown if (r := SchemaRef.parse(u)) is not None])
+                self._book.define(self._spec(u) for u in unknown)
+                continue
+            with gc_paused():
+                prepared = prepare([batch[i] for i in deferred])
+                refs = distinct({e.ref for ev in prepared.events for e in ev.entities})
+                if conn is not None:
+                    self._ensure(conn, refs)
+                try:
+                    events, bad = self._encode_events(prepared, staging=conn is None)
+                except KeyError:
+                    return None
+                if self._layout != layout:
+                    if conn is None:
+                        return None
+                    continue
+                if deferred:
+                    skip = set(deferred)
+                    good = [line for i, line in enumerate(batch) if i not in skip]
+                    good += [ev.raw for ev in events]
+                    atomic += "".join([atomic_row(e.parts) + "\n" for e in events]).encode()
+                    for table, text in _by_table(events).items():
+                        tables[table] = tables.get(table, b"") + text.encode()
+                else:
+                    good = batch
+            return Encoded(layout, good, bad, refs, tables), atomic
+
     def _stage_entities(self, prepared: Prepared) -> tuple[Encoded, str] | None:
         """Entity rows and atomic COPY text with the tables as known now; None when a schema
         is new (DDL first) or `apply` changed the tables meanwhile."""
         layout = self._layout
         if layout % 2:
             return None
-        events: list[Event] = []
-        bad: list[bytes] = list(prepared.bad)
         try:
-            for ev in prepared.events:
-                reason = self._encode_entities(ev, staging=True)
-                if reason is None:
-                    events.append(ev)
-                else:
-                    why = badrows.InvalidValue("contexts", "", reason)
-                    bad.append(badrows.invalid_values(ev.raw, [why]))
+            events, bad = self._encode_events(prepared, staging=True)
         except KeyError:
             return None
         if self._layout != layout:
@@ -566,19 +641,26 @@ class PostgresLoader:
         good = [e.raw for e in events]
         return Encoded(layout, good, bad, refs, _by_table(events)), atomic
 
-    def _encode_all(self, prepared: Prepared) -> tuple[list[Event], list[bytes]]:
-        """The events whose entity rows could be built (rows filled), and every bad row."""
+    def _encode_events(
+        self, prepared: Prepared, *, staging: bool = False
+    ) -> tuple[list[Event], list[bytes]]:
+        """The events whose entity rows could be built (rows filled), and every bad row.
+        staging: KeyError for a schema without a plan (see `_encode_entities`)."""
         bad = list(prepared.bad)
         events: list[Event] = []
-        with gc_paused():
-            for ev in prepared.events:
-                reason = self._encode_entities(ev)
-                if reason is None:
-                    events.append(ev)
-                else:
-                    why = badrows.InvalidValue("contexts", "", reason)
-                    bad.append(badrows.invalid_values(ev.raw, [why]))
+        for ev in prepared.events:
+            reason = self._encode_entities(ev, staging=staging)
+            if reason is None:
+                events.append(ev)
+            else:
+                why = badrows.InvalidValue("contexts", "", reason)
+                bad.append(badrows.invalid_values(ev.raw, [why]))
         return events, bad
+
+    def _encode_all(self, prepared: Prepared) -> tuple[list[Event], list[bytes]]:
+        """The events whose entity rows could be built (rows filled), and every bad row."""
+        with gc_paused():
+            return self._encode_events(prepared)
 
     def load(self, lines: Sequence[bytes], batch: str | None = None) -> LoadResult:
         """Load one batch of enriched TSV lines exactly once; returns the bad rows."""
@@ -590,14 +672,21 @@ class PostgresLoader:
 
         def run(conn: psycopg.Connection[Any]) -> LoadResult:
             events: list[Event] | None = None  # None: the staged texts hold them
-            tables: dict[str, str] | None = None
-            atomic: str | None = None
-            if encoded is not None:
-                self._ensure(conn, encoded.refs)
-            if encoded is not None and encoded.layout == self._layout:
-                bad = list(encoded.bad)
-                tables = encoded.tables
+            tables: dict[str, str] | dict[str, bytes] | None = None
+            atomic: str | bytes | None = None
+            texts = encoded
+            if texts is not None:
+                self._ensure(conn, texts.refs)
+            if texts is not None and texts.layout == self._layout:
+                bad = list(texts.bad)
+                tables = texts.tables
                 atomic = staged.atomic
+            elif self.native:
+                built = self._native_texts(staged.lines, conn)
+                assert built is not None  # with a connection it always encodes
+                texts, atomic = built
+                bad = list(texts.bad)
+                tables = texts.tables
             else:
                 again = prepared if prepared is not None else prepare(staged.lines)
                 self._ensure(conn, [e.ref for ev in again.events for e in ev.entities])
@@ -619,7 +708,7 @@ class PostgresLoader:
                         self._copy(conn, events or [], atomic, tables)
                 except (psycopg.DataError, psycopg.IntegrityError):
                     if events is None:
-                        events, _ = self._encode_all(prepare(encoded.good if encoded else []))
+                        events, _ = self._encode_all(prepare(texts.good if texts else []))
                     # Name what Python can see first, then let PostgreSQL judge the rest.
                     checked: list[Event] = []
                     for ev in events:

@@ -271,12 +271,22 @@ def loads(text: str) -> Any:
     to the stdlib too: orjson reads integers over 64 bits as floats, losing digits.
     """
     if _LONG_NUMBER(text) is not None:
-        return json.loads(text)
+        return _stdlib_loads(text)
     try:
         doc = orjson.loads(text)
     except orjson.JSONDecodeError:
-        return json.loads(text)
-    return doc if type(doc) is dict else json.loads(text)
+        return _stdlib_loads(text)
+    return doc if type(doc) is dict else _stdlib_loads(text)
+
+
+def _stdlib_loads(text: str) -> Any:
+    """json.loads, refusing lone surrogates (`"\\ud800"`): no database stores them."""
+    doc = json.loads(text)
+    try:
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"a string holds a lone surrogate ({exc.reason})") from None
+    return doc
 
 
 def entities_of(contexts: str, unstruct: str, derived: str) -> list[Entity] | str:
