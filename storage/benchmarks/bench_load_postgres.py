@@ -7,7 +7,9 @@ Uses PLOWLINE_POSTGRES_DSN when set, else starts a PostgreSQL via plowline.confo
 Baseline, measured in the same run on the same server: `psql \\copy` of the same events'
 atomic.events TSV (128 columns, no entities) into an identical empty table. Ours loads the
 131-field TSV into atomic.events AND the entity tables (about 3.3 entity rows per event),
-read from a file:// stream by the same runner `plowline-load` uses.
+read from a file:// stream by the same runner `plowline-load` uses: first on the pure-Python
+path (PLOWLINE_STORAGE_NATIVE=0, worker processes), then with the native encoder on one
+connection and on two (the CLI default).
 """
 
 from __future__ import annotations
@@ -80,12 +82,14 @@ def fresh_database(admin_dsn: str, name: str) -> str:
     return psycopg.conninfo.make_conninfo("", **info)
 
 
-def load(dsn: str, enriched: Path, batch_size: int, workers: int) -> tuple[float, float]:
-    """Wall and main-process CPU seconds to load the file through the plowline-load runner."""
+def load(
+    dsn: str, enriched: Path, batch_size: int, workers: int, native: bool
+) -> tuple[float, float]:
+    """Wall and this process's CPU seconds to load the file through the plowline-load runner."""
     source = open_source(f"file://{enriched}")
     started, cpu_started = time.perf_counter(), time.process_time()
     if workers == 1:
-        with PostgresLoader(dsn) as loader:
+        with PostgresLoader(dsn, native=native) as loader:
             loader.setup()
             progress = run_batches(
                 source,
@@ -96,7 +100,7 @@ def load(dsn: str, enriched: Path, batch_size: int, workers: int) -> tuple[float
                 out=io.StringIO(),
             )
     else:
-        with ParallelLoader(dsn, workers=workers) as parallel:
+        with ParallelLoader(dsn, workers=workers, native=native) as parallel:
             progress = run_parallel(
                 source,
                 parallel,
@@ -120,7 +124,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--batch-size", type=int, default=20_000)
-    parser.add_argument("--workers", type=int, default=max(2, os.cpu_count() or 2))
+    parser.add_argument("--workers", type=int, default=2, help="connections of the last run")
+    parser.add_argument(
+        "--no-reference",
+        dest="reference",
+        action="store_false",
+        help="skip the pure-Python run (PLOWLINE_STORAGE_NATIVE=0)",
+    )
     args = parser.parse_args()
     psql = shutil.which("psql")
     if psql is None:
@@ -148,10 +158,15 @@ def main() -> int:
         psql_seconds = time.perf_counter() - started
 
         figures: list[tuple[str, float, float]] = []
-        for workers in (1, args.workers):
-            dsn = fresh_database(admin, f"bench_plowline_{workers}")
-            seconds, cpu = load(dsn, enriched, args.batch_size, workers)
-            figures.append((f"{workers} process{'es' if workers > 1 else ''}", seconds, cpu))
+        runs = [
+            ("Python reference, 2 processes", 2, False),
+            ("native, 1 connection", 1, True),
+            (f"native, {args.workers} connections (default)", args.workers, True),
+        ]
+        for label, workers, native in runs[0 if args.reference else 1 :]:
+            dsn = fresh_database(admin, f"bench_plowline_{workers}_{int(native)}")
+            seconds, cpu = load(dsn, enriched, args.batch_size, workers, native)
+            figures.append((label, seconds, cpu))
             entity_rows = sum(
                 int(
                     scalar(dsn, sql.SQL("SELECT count(*) FROM atomic.{}").format(sql.Identifier(t)))
@@ -165,12 +180,13 @@ def main() -> int:
 
     psql_rate = args.events / psql_seconds
     print(f"events: {args.events:,} (+{entity_rows:,} entity rows in {len(ENTITY_TABLES)} tables)")
-    print(f"psql \\copy atomic.events only      : {psql_rate:10,.0f} rows/s ({psql_seconds:.1f} s)")
+    base = f"{psql_rate:9,.0f} rows/s ({psql_seconds:.1f} s)"
+    print(f"baseline, psql \\copy of atomic.events only: {base}")
     for label, seconds, cpu in figures:
         rate = args.events / seconds
         print(
-            f"plowline-load with entities, {label}: {rate:10,.0f} events/s ({seconds:.1f} s, "
-            f"main process CPU {cpu / args.events * 1e6:.0f} us/event); "
+            f"plowline-load with entities, {label}: {rate:9,.0f} events/s ({seconds:.1f} s, "
+            f"CPU here {cpu / args.events * 1e6:.0f} us/event); "
             f"ratio to psql {rate / psql_rate:.2f} (goal >= 0.50)"
         )
     return 0

@@ -17,31 +17,41 @@ pub fn parse(text: &str) -> Option<Value> {
 /// Numbers Python reads differently from serde_json, or a superset of them: any run of 19+
 /// ASCII digits (Python reads integers past 64 bits exactly) and a `-0` value with no
 /// fraction or exponent after `:`, `,` or `[` (Python's integer 0, serde_json's float -0.0).
+/// Both are rare, so the scan looks for cheap signs first: `-0` with SIMD, and 8-byte words
+/// made only of digits (any 19-digit run contains one at a multiple of 8).
 pub fn needs_reference(text: &str) -> bool {
     let bytes = text.as_bytes();
-    let mut run = 0usize;
-    let mut last = 0u8; // the last byte that is not JSON whitespace
-    for (i, &b) in bytes.iter().enumerate() {
-        if b.is_ascii_digit() {
-            run += 1;
-            if run >= 19 {
-                return true;
-            }
-        } else {
-            run = 0;
-            if b == b'-'
-                && matches!(last, b':' | b',' | b'[')
-                && bytes.get(i + 1) == Some(&b'0')
-                && !matches!(bytes.get(i + 2), Some(b'.' | b'e' | b'E' | b'0'..=b'9'))
-            {
-                return true;
-            }
+    for i in memchr::memmem::find_iter(bytes, b"-0") {
+        if matches!(bytes.get(i + 2), Some(b'.' | b'e' | b'E' | b'0'..=b'9')) {
+            continue;
         }
-        if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
-            last = b;
+        let before = bytes[..i].iter().rev().find(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'));
+        if matches!(before, Some(b':' | b',' | b'[')) {
+            return true;
         }
     }
+    let mut i = 0;
+    while i + 8 <= bytes.len() {
+        let word = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
+        if all_digits(word) {
+            let left = bytes[..i].iter().rev().take_while(|c| c.is_ascii_digit()).count();
+            let right = bytes[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if left + right >= 19 {
+                return true;
+            }
+        }
+        i += 8;
+    }
     false
+}
+
+/// Whether all 8 bytes of a word are ASCII digits (0x30..=0x39), without a loop.
+fn all_digits(word: u64) -> bool {
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const THREES: u64 = 0x3030_3030_3030_3030;
+    const SIXES: u64 = 0x0606_0606_0606_0606;
+    // High nibble 3, and adding 6 to a low nibble above 9 would carry into it.
+    word & HIGH == THREES && (word + SIXES) & HIGH == THREES
 }
 
 /// Python's `repr(float)`: shortest round-trip digits, fixed notation for exponents -4..16,
@@ -215,6 +225,16 @@ mod tests {
         assert!(parse("[-0]").is_none());
         assert!(parse("{\"a\": -0}").is_none());
         assert!(parse("[-0.0, -0e1, -1, \"x-0\", \"6e4f-0000\"]").is_some());
+    }
+
+    #[test]
+    fn digit_runs_are_found_wherever_they_start() {
+        for pad in 0..9 {
+            for len in 17..22 {
+                let text = format!("{}[{}]", " ".repeat(pad), "7".repeat(len));
+                assert_eq!(needs_reference(&text), len >= 19, "pad {pad} len {len}");
+            }
+        }
     }
 
     #[test]

@@ -85,9 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     pg.add_argument(
         "--workers",
         type=int,
-        default=1,
-        help="worker processes loading batches in parallel, each with its own connection "
-        "(commits stay in source order); helps where cores are plenty",
+        default=2,
+        help="connections loading batches in parallel (threads with the native encoder, "
+        "processes without it); source commits stay in order (default: 2)",
     )
 
     em = sub.add_parser("embedded", help="the same tables in a local SQLite file")

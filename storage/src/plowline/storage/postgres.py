@@ -14,7 +14,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -183,6 +183,20 @@ class Table:
     row: Callable[[dict[str, Any]], str] = field(default=lambda _d: "")
 
 
+# COPY text as one string (Python path) or as chunks of bytes (the native encoder's output,
+# kept in chunks: one 30 MB buffer per batch costs more in page faults than it saves).
+CopyText = str | list[bytes]
+NATIVE_CHUNK = 4096  # lines per native encoder call
+
+
+def _write(copy: psycopg.Copy, text: CopyText) -> None:
+    if isinstance(text, str):
+        copy.write(text)
+    else:
+        for part in text:
+            copy.write(part)
+
+
 @dataclass(frozen=True, slots=True)
 class Encoded:
     """Entity rows built in `stage` with the table layout of generation `layout`."""
@@ -191,7 +205,7 @@ class Encoded:
     good: list[bytes]  # lines of the events in the COPY texts
     bad: list[bytes]  # bad rows of the batch, in the order `apply` would make them
     refs: list[SchemaRef]  # the batch's distinct schemas
-    tables: dict[str, str] | dict[str, bytes]  # COPY text per entity table
+    tables: Mapping[str, CopyText]  # COPY text per entity table
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +216,7 @@ class Staged:
     batch: str
     lines: Sequence[bytes]
     prepared: Prepared | None  # None when encoded
-    atomic: str | bytes  # COPY text of the atomic rows of `encoded.good` (else of every event)
+    atomic: CopyText  # COPY text of the atomic rows of `encoded.good` (else of every event)
     encoded: Encoded | None = None  # None: entity rows are built in `apply`
 
 
@@ -519,8 +533,8 @@ class PostgresLoader:
         self,
         conn: psycopg.Connection[Any],
         events: list[Event],
-        atomic: str | bytes | None = None,
-        tables: dict[str, str] | dict[str, bytes] | None = None,
+        atomic: CopyText | None = None,
+        tables: Mapping[str, CopyText] | None = None,
     ) -> None:
         """COPY the events' atomic rows and entity rows (pre-built texts when given)."""
         names = sql.SQL(", ").join(sql.Identifier(f.name) for f in atomic_columns())
@@ -529,7 +543,7 @@ class PostgresLoader:
         with conn.cursor() as cur:
             stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT text, NULL '')")
             with cur.copy(stmt.format(self._q("events"), names)) as copy:
-                copy.write(atomic)
+                _write(copy, atomic)
             if tables is None:
                 tables = _by_table(events)
             for table, text in tables.items():
@@ -542,7 +556,7 @@ class PostgresLoader:
                     self._q(table), sql.SQL(", ").join(sql.Identifier(c) for c in cols)
                 )
                 with cur.copy(entity_stmt) as copy:
-                    copy.write(text)
+                    _write(copy, text)
 
     def _copy_isolating(self, conn: psycopg.Connection[Any], events: list[Event]) -> list[bytes]:
         """COPY inside a savepoint; on refusal bisect until each refused event is a bad row."""
@@ -569,7 +583,7 @@ class PostgresLoader:
             texts = self._native_texts(lines)
             if texts is not None:
                 return Staged(key, lines, None, texts[1], texts[0])
-            return Staged(key, lines, None, b"")  # a new schema: `apply` runs DDL, encodes
+            return Staged(key, lines, None, [])  # a new schema: `apply` runs DDL, encodes
         key = batch_key(batch) if batch else batch_id(lines)
         with gc_paused():
             prepared = prepare(lines)
@@ -584,7 +598,7 @@ class PostgresLoader:
 
     def _native_texts(
         self, lines: Sequence[bytes], conn: psycopg.Connection[Any] | None = None
-    ) -> tuple[Encoded, bytes] | None:
+    ) -> tuple[Encoded, list[bytes]] | None:
         """The batch's COPY texts from the native encoder, its deferred lines by the Python
         path. Without `conn` (in `stage`: no DDL there) None when a schema is new or the
         tables changed meanwhile; with it, runs the DDL new schemas need and never None."""
@@ -593,12 +607,27 @@ class PostgresLoader:
             layout = self._layout
             if layout % 2:
                 return None
-            atomic, tables, deferred, unknown = native_encode(batch, self._book.plans)
+            plans = self._book.plans
+            atomic: list[bytes] = []
+            tables: dict[str, list[bytes]] = {}
+            deferred: list[int] = []
+            unknown: set[str] = set()
+            for start in range(0, len(batch), NATIVE_CHUNK):
+                part = native_encode(batch[start : start + NATIVE_CHUNK], plans)
+                atomic.append(part[0])
+                for table, chunk in part[1].items():
+                    tables.setdefault(table, []).append(chunk)
+                deferred += [start + i for i in part[2]]
+                unknown.update(part[3])
             if unknown:
                 if conn is None:
                     return None
-                self._ensure(conn, [r for u in unknown if (r := SchemaRef.parse(u)) is not None])
-                self._book.define(self._spec(u) for u in unknown)
+                # DDL for the schemas of the events the reference would load (not of lines
+                # that are bad anyway), so both paths leave the same tables.
+                with gc_paused():
+                    found = prepare([batch[i] for i in deferred])
+                    self._ensure(conn, [e.ref for ev in found.events for e in ev.entities])
+                self._book.define(self._spec(u) for u in sorted(unknown))
                 continue
             with gc_paused():
                 prepared = prepare([batch[i] for i in deferred])
@@ -617,9 +646,9 @@ class PostgresLoader:
                     skip = set(deferred)
                     good = [line for i, line in enumerate(batch) if i not in skip]
                     good += [ev.raw for ev in events]
-                    atomic += "".join([atomic_row(e.parts) + "\n" for e in events]).encode()
+                    atomic.append("".join([atomic_row(e.parts) + "\n" for e in events]).encode())
                     for table, text in _by_table(events).items():
-                        tables[table] = tables.get(table, b"") + text.encode()
+                        tables.setdefault(table, []).append(text.encode())
                 else:
                     good = batch
             return Encoded(layout, good, bad, refs, tables), atomic
@@ -672,8 +701,8 @@ class PostgresLoader:
 
         def run(conn: psycopg.Connection[Any]) -> LoadResult:
             events: list[Event] | None = None  # None: the staged texts hold them
-            tables: dict[str, str] | dict[str, bytes] | None = None
-            atomic: str | bytes | None = None
+            tables: Mapping[str, CopyText] | None = None
+            atomic: CopyText | None = None
             texts = encoded
             if texts is not None:
                 self._ensure(conn, texts.refs)
