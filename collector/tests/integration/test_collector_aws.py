@@ -1,21 +1,22 @@
-"""Kinesis, SQS and S3 sinks against a real AWS-compatible endpoint (LocalStack or moto)."""
+"""Kinesis, SQS and S3 sinks as the collector opens them (plowline.storage.streams), against a
+real AWS-compatible endpoint (LocalStack or moto): record formats, object names, end to end."""
 
 from __future__ import annotations
 
 import base64
 import gzip
+import re
 import time
-from typing import Any
+from typing import Any, TypedDict
 
 import orjson
 import pytest
+from plowline.collector.app import build_sink
+from plowline.collector.config import KinesisSinkConfig, S3SinkConfig, SqsSinkConfig
 from plowline.collector.framing import unpack
 from plowline.collector.payload import CollectorPayload, decode
-from plowline.collector.sinks import Sink
-from plowline.collector.sinks.kinesis import KinesisSink
-from plowline.collector.sinks.s3 import S3Sink
-from plowline.collector.sinks.sqs import SqsSink
 from plowline.collector.testing import make_client
+from plowline.storage.streams import Record, Sink, SinkError
 
 pytestmark = pytest.mark.aws
 
@@ -66,25 +67,39 @@ def _payloads(records: list[bytes]) -> list[CollectorPayload]:
     return [decode(p) for r in records for p in unpack(r)]
 
 
+def _wrap(values: list[bytes]) -> list[Record]:
+    return [Record(v) for v in values]
+
+
+class Where(TypedDict):
+    endpoint_url: str
+    region: str
+
+
+def _where(aws: Any) -> Where:
+    """The emulator's endpoint and region, as a sink config takes them."""
+    return {"endpoint_url": aws.endpoint.endpoint_url, "region": aws.endpoint.region}
+
+
 def test_kinesis_sink_put_records_read_back(aws: Any, kinesis_stream: str) -> None:
-    sink = KinesisSink(
-        kinesis_stream, endpoint_url=aws.endpoint.endpoint_url, region=aws.endpoint.region
-    )
+    config = KinesisSinkConfig(type="kinesis", stream_name=kinesis_stream, **_where(aws))
+    sink = build_sink(config, "good")
     assert isinstance(sink, Sink)
     records = [b"kinesis-%d" % i for i in range(650)]  # two PutRecords calls
-    sink.write(records)
+    sink.write(_wrap(records))
     sink.flush(10)
     assert sink.healthy()
     assert sorted(_kinesis_records(aws, kinesis_stream, 650)) == sorted(records)
 
 
-def test_kinesis_unreachable_endpoint_hands_records_back() -> None:
-    sink = KinesisSink("nowhere", endpoint_url="http://127.0.0.1:9", max_attempts=1)
-    from plowline.collector.sinks import SinkError
-
-    with pytest.raises(SinkError) as info:
-        sink.write([b"a", b"b"])
-    assert info.value.undelivered == [b"a", b"b"]
+def test_kinesis_unreachable_endpoint_keeps_the_records_and_turns_unhealthy() -> None:
+    config = KinesisSinkConfig(
+        type="kinesis", stream_name="nowhere", endpoint_url="http://127.0.0.1:9", max_attempts=1
+    )
+    sink = build_sink(config, "good")
+    sink.write(_wrap([b"a", b"b"]))
+    with pytest.raises(SinkError, match="2 records not accepted"):
+        sink.flush(30)
     assert not sink.healthy()
 
 
@@ -121,10 +136,11 @@ def test_collector_to_kinesis_end_to_end(aws: Any, kinesis_stream: str) -> None:
 
 
 def test_sqs_sink_batches_and_base64_bodies(aws: Any, sqs_queue: str) -> None:
-    sink = SqsSink(sqs_queue, endpoint_url=aws.endpoint.endpoint_url, region=aws.endpoint.region)
+    config = SqsSinkConfig(type="sqs", queue_url=sqs_queue, **_where(aws))
+    sink = build_sink(config, "good")
     assert sink.max_record_bytes == 192_000
     records = [bytes([i % 256]) * (i * 7) for i in range(1, 26)] + [b"\x00" * 150_000] * 3
-    sink.write(records)
+    sink.write(_wrap(records))
     sink.flush(10)
     assert sorted(_sqs_records(aws, sqs_queue, len(records))) == sorted(records)
 
@@ -155,29 +171,36 @@ def test_collector_to_sqs_splits_batches_to_the_sqs_limit(aws: Any, sqs_queue: s
 
 
 def test_s3_sink_uploads_framed_and_line_objects(aws: Any, s3_bucket: str) -> None:
-    framed = S3Sink(
-        s3_bucket,
-        prefix="good/",
-        endpoint_url=aws.endpoint.endpoint_url,
-        region=aws.endpoint.region,
-    )
-    lines = S3Sink(
-        s3_bucket,
-        prefix="bad/",
-        format="lines",
-        endpoint_url=aws.endpoint.endpoint_url,
-        region=aws.endpoint.region,
-    )
-    framed.write([b"\x0bpayload-1", b"\x0bpayload-2"])
+    where = _where(aws)
+    framed = build_sink(S3SinkConfig(type="s3", bucket=s3_bucket, prefix="good/", **where), "good")
+    lines = build_sink(S3SinkConfig(type="s3", bucket=s3_bucket, prefix="bad/", **where), "bad")
+    framed.write(_wrap([b"\x0bpayload-1", b"\x0bpayload-2"]))
     framed.flush(10)
-    lines.write([b'{"bad":1}', b'{"bad":2}'])
+    lines.write(_wrap([b'{"bad":1}', b'{"bad":2}']))
     lines.flush(10)
     objects = dict(_s3_objects(aws, s3_bucket))
     [good_key] = [k for k in objects if k.startswith("good/")]
     [bad_key] = [k for k in objects if k.startswith("bad/")]
+    key = r"(good|bad)/\d{4}/\d{2}/\d{2}/\d{2}/\d{13}-[0-9a-f]{32}\.(framed|jsonl)\.gz"
+    assert re.fullmatch(key, good_key)
     assert good_key.endswith(".framed.gz")
+    assert re.fullmatch(key, bad_key)
+    assert bad_key.endswith(".jsonl.gz")
     assert unpack(objects[good_key]) == [b"\x0bpayload-1", b"\x0bpayload-2"]
     assert gzip.decompress(objects[bad_key]).splitlines() == [b'{"bad":1}', b'{"bad":2}']
+
+
+def test_s3_objects_are_cut_at_object_max_bytes(aws: Any, s3_bucket: str) -> None:
+    config = S3SinkConfig(
+        type="s3", bucket=s3_bucket, prefix="cut/", object_max_bytes=4096, **_where(aws)
+    )
+    sink = build_sink(config, "good")
+    values = [bytes([65 + i]) * 1500 for i in range(6)]
+    sink.write(_wrap(values))
+    sink.flush(10)
+    objects = _s3_objects(aws, s3_bucket)
+    assert len(objects) == 3
+    assert sorted(p for _, body in objects for p in unpack(body)) == values
 
 
 def test_collector_to_s3_end_to_end(aws: Any, s3_bucket: str) -> None:

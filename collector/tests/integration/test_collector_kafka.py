@@ -1,4 +1,5 @@
-"""Kafka sink against a real broker; the broker stopped under load loses nothing acknowledged."""
+"""The Kafka sink (plowline.storage.streams) as the collector opens it, against a real broker;
+the broker stopped under load loses nothing acknowledged."""
 
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Consumer
+from plowline.collector.app import build_sink
+from plowline.collector.config import KafkaSinkConfig
 from plowline.collector.framing import unpack
 from plowline.collector.payload import CollectorPayload, decode
-from plowline.collector.sinks import Sink
-from plowline.collector.sinks.kafka import KafkaSink
 from plowline.collector.testing import make_client
+from plowline.storage.streams import Record, Sink
 
 pytestmark = pytest.mark.kafka
 
@@ -63,10 +65,13 @@ def _decode_all(records: list[bytes]) -> list[CollectorPayload]:
 
 
 def test_kafka_sink_writes_records_that_read_back(kafka: Any, kafka_topic: str) -> None:
-    sink = KafkaSink(kafka.endpoint.bootstrap_servers, kafka_topic)
+    config = KafkaSinkConfig(
+        type="kafka", bootstrap_servers=kafka.endpoint.bootstrap_servers, topic=kafka_topic
+    )
+    sink = build_sink(config, "good")
     assert isinstance(sink, Sink)
     records = [b"record-%d" % i for i in range(100)]
-    sink.write(records)
+    sink.write([Record(r) for r in records])
     sink.flush(30)
     assert sink.healthy()
     sink.close()

@@ -6,10 +6,11 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import pytest
 from plowline.collector.buffer import BufferSettings, SinkBuffer
-from plowline.collector.sinks import SinkError
 from plowline.collector.sinks.memory import MemorySink
 from plowline.collector.testing import Harness
+from plowline.storage.streams import Record, SinkError, SinkFullError
 
 Make = Callable[..., Harness]
 TP2 = "/com.snowplowanalytics.snowplow/tp2"
@@ -51,32 +52,87 @@ def test_503_carries_cors_headers_and_sets_no_cookie(collector: Make) -> None:
     assert refused[0].header_values("set-cookie") == []
 
 
-class FlakySink(MemorySink):
-    """Refuses every other record on the first attempt (like Kinesis partial failures)."""
+class HalfFullSink(MemorySink):
+    """Takes half of the first write, then reports itself full (like a full producer queue)."""
 
-    def __init__(self) -> None:
+    def __init__(self, error: type[SinkError] = SinkFullError) -> None:
         super().__init__()
+        self.error = error
         self.attempts: list[int] = []
+        self.flushes = 0
 
-    def write(self, records: Sequence[bytes]) -> None:
+    def write(self, records: Sequence[Record]) -> None:
         self.attempts.append(len(records))
         if len(self.attempts) == 1:
-            keep = list(records[::2])
-            super().write(keep)
-            raise SinkError("partial", undelivered=records[1::2])
+            half = len(records) // 2
+            super().write(records[:half])
+            raise self.error(self.url, "full", accepted=half)
         super().write(records)
 
+    def flush(self, timeout: float = 10.0) -> None:
+        self.flushes += 1
 
-def test_only_undelivered_records_are_retried() -> None:
-    sink = FlakySink()
+
+@pytest.mark.parametrize("error", [SinkFullError, SinkError])
+def test_only_the_records_a_write_did_not_take_are_written_again(
+    error: type[SinkError],
+) -> None:
+    sink = HalfFullSink(error)
     buffer = SinkBuffer(sink, FAST)
     buffer.start()
     records = [bytes([i]) * 10 for i in range(10)]
     assert buffer.offer(records)
     assert buffer.wait_idle(5)
-    assert sorted(sink.records) == sorted(records)
+    assert sink.records == records  # in order, none twice
     assert sink.attempts == [10, 5]
     assert buffer.close(1) == 0
+
+
+class RetainingSink(MemorySink):
+    """Holds written records until a flush succeeds; the first two flushes fail (a sink that
+    keeps what a failed flush could not confirm, as the stream contract requires)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held: list[Record] = []
+        self.writes = 0
+        self.flushes = 0
+
+    def write(self, records: Sequence[Record]) -> None:
+        self.writes += 1
+        self.held.extend(records)
+
+    def flush(self, timeout: float = 10.0) -> None:
+        self.flushes += 1
+        if self.flushes <= 2:
+            raise SinkError(self.url, "broker unavailable")
+        super().write(self.held)
+        self.held = []
+
+
+def test_a_failed_flush_is_retried_without_writing_again() -> None:
+    sink = RetainingSink()
+    buffer = SinkBuffer(sink, FAST)
+    buffer.start()
+    assert buffer.offer([b"a", b"b"])
+    assert buffer.wait_idle(5)
+    assert sink.records == [b"a", b"b"]
+    assert (sink.writes, sink.flushes) == (1, 3)
+    assert buffer.close(1) == 0
+
+
+class AlwaysFullSink(MemorySink):
+    def write(self, records: Sequence[Record]) -> None:
+        raise SinkFullError(self.url, "full", accepted=0)
+
+
+def test_a_sink_that_stays_full_after_a_flush_counts_as_a_failure() -> None:
+    buffer = SinkBuffer(AlwaysFullSink(), FAST)
+    buffer.start()
+    assert buffer.offer([b"a"])
+    assert not buffer.wait_idle(0.2)
+    assert not buffer.healthy()
+    assert buffer.close(0.1) == 1
 
 
 def test_offer_is_all_or_nothing() -> None:
@@ -125,7 +181,7 @@ class ExplodingSink(MemorySink):
         super().__init__()
         self.calls = 0
 
-    def write(self, records: Sequence[bytes]) -> None:
+    def write(self, records: Sequence[Record]) -> None:
         self.calls += 1
         if self.calls == 1:
             raise RuntimeError("bug in a sink")
@@ -146,7 +202,7 @@ def test_batches_respect_the_configured_limits() -> None:
     sizes: list[int] = []
 
     class Counting(MemorySink):
-        def write(self, records: Sequence[bytes]) -> None:
+        def write(self, records: Sequence[Record]) -> None:
             sizes.append(len(records))
             super().write(records)
 
@@ -211,7 +267,6 @@ def test_spilled_payloads_are_framed_on_replay(tmp_path: Path) -> None:
 
 
 def test_spill_files_are_validated(tmp_path: Path) -> None:
-    import pytest
     from plowline.collector import spill
 
     path = spill.write(tmp_path, "bad", [b"x", b""])

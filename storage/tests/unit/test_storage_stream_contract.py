@@ -28,6 +28,7 @@ class TestMemoryStream(StreamContract):
 
 class TestLineFileStream(StreamContract):
     keys_preserved = False  # files hold values only
+    binary_safe = False  # raw lines: a newline would split a record (refused by the sink)
 
     @pytest.fixture
     def stream(self, tmp_path: Path) -> StreamUnderTest:
@@ -40,6 +41,13 @@ class TestLineFileStream(StreamContract):
         )
 
 
+def _parts(tmp_path: Path) -> tuple[Path, Path]:
+    """A fresh folder for part files and where a source keeps its checkpoint."""
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    return folder, tmp_path / "cp.json"
+
+
 class TestLengthFramedDirectoryStream(StreamContract):
     """Rotating part files in a directory, binary-safe length framing."""
 
@@ -47,12 +55,31 @@ class TestLengthFramedDirectoryStream(StreamContract):
 
     @pytest.fixture
     def stream(self, tmp_path: Path) -> StreamUnderTest:
-        folder = tmp_path / "parts"
-        folder.mkdir()
-        checkpoint = tmp_path / "cp.json"
+        folder, checkpoint = _parts(tmp_path)
         return StreamUnderTest(
             sink=lambda: open_sink(f"file://{folder}/?framing=length&max_bytes=200"),
             source=lambda: open_source(f"file://{folder}", framing="length", checkpoint=checkpoint),
+        )
+
+
+class TestBase64NamedPartsStream(StreamContract):
+    """Part files with a writer's own names and in-progress suffix, one base64 line a record
+    (the collector's layout)."""
+
+    keys_preserved = False
+
+    @pytest.fixture
+    def stream(self, tmp_path: Path) -> StreamUnderTest:
+        folder, checkpoint = _parts(tmp_path)
+        common = {"encoding": "base64", "in_progress_suffix": ".open"}
+        return StreamUnderTest(
+            sink=lambda: open_sink(
+                f"file://{folder}/?max_bytes=100",
+                name=lambda seq: f"good-{seq:06d}.b64",
+                fsync=False,
+                **common,
+            ),
+            source=lambda: open_source(f"file://{folder}", checkpoint=checkpoint, **common),
         )
 
 
@@ -60,6 +87,8 @@ class TestStdioStream(StreamContract):
     durable_commit = False  # standard input cannot be rewound
     redelivers_uncommitted = False
     keys_preserved = False  # lines carry values only
+    binary_safe = False  # raw lines
+    encoding = "raw"
 
     @pytest.fixture
     def stream(self) -> Iterator[StreamUnderTest]:
@@ -68,11 +97,16 @@ class TestStdioStream(StreamContract):
         writer = os.fdopen(write_fd, "wb")
         reader = os.fdopen(read_fd, "rb")
         yield StreamUnderTest(
-            sink=lambda: StdoutSink("stdout:", stream=writer),
-            source=lambda: StdinSource("stdin:", stream=reader),
+            sink=lambda: StdoutSink("stdout:", stream=writer, encoding=self.encoding),
+            source=lambda: StdinSource("stdin:", stream=reader, encoding=self.encoding),
         )
         writer.close()
         reader.close()
+
+
+class TestBase64StdioStream(TestStdioStream):
+    binary_safe = True
+    encoding = "base64"
 
 
 def test_rotation_by_size_produces_several_finished_files(tmp_path: Path) -> None:

@@ -1,9 +1,18 @@
-"""Composition root: config -> sinks -> buffers -> service (+ metrics). One per process."""
+"""Composition root: config -> sinks -> buffers -> service (+ metrics). One per process.
+
+Sinks are the streams of ``plowline.storage.streams``; the hooks below keep the collector's own
+layout (file and object names, base64 lines, framed S3 objects) as documented in the README.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import time
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from typing import Literal
 
@@ -12,31 +21,53 @@ from plowline.collector.buffer import BufferSettings, SinkBuffer
 from plowline.collector.config import CollectorConfig, SinkConfig
 from plowline.collector.metrics import Metrics
 from plowline.collector.service import CollectorService
-from plowline.collector.sinks import Sink
+from plowline.storage.streams import Sink
 
 log = logging.getLogger("plowline.collector")
 
 Stream = Literal["good", "bad"]
+OPEN_SUFFIX = ".open"  # the file being written; renamed without it on rotation
+
+
+def _file_name(prefix: str, ext: str, seq: int) -> str:
+    """``<prefix>-<UTC start>-<pid>-<seq>.<ext>``: unique across restarts and processes."""
+    return f"{prefix}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}-{seq:06d}.{ext}"
+
+
+def _object_key(prefix: str, ext: str) -> str:
+    """``<prefix>YYYY/MM/DD/HH/<epoch ms>-<uuid>.<ext>`` (UTC)."""
+    now = datetime.now(UTC)
+    return f"{prefix}{now:%Y/%m/%d/%H}/{int(time.time() * 1000)}-{uuid.uuid4().hex}.{ext}"
+
+
+def _framed_object(values: Sequence[bytes]) -> bytes:
+    """One gzip'd §2.6 batch per object, readable with ``plowline.collector.framing.unpack``."""
+    return framing.encode_batch(values, framing.Framing.GZIP)
 
 
 def build_sink(config: SinkConfig, stream: Stream) -> Sink:
-    """Instantiate the sink a config section describes (cloud clients imported lazily)."""
+    """Open the stream sink a config section describes (cloud clients imported lazily)."""
     binary = stream == "good"
     limit = config.max_record_bytes
     if config.type == "stdout":
-        from plowline.collector.sinks.stdout import StdoutSink
+        from plowline.storage.streams.stdio import StdoutSink
 
         encoding = config.encoding or ("base64" if binary else "raw")
-        return StdoutSink(encoding, max_record_bytes=limit or 1_000_000)
+        return StdoutSink("stdout:", encoding=encoding, max_record_bytes=limit or 1_000_000)
     if config.type == "file":
-        from plowline.collector.sinks.files import FileSink
+        from plowline.storage.streams.files import FileSink
 
+        encoding = config.encoding or ("base64" if binary else "raw")
+        ext = "b64" if encoding == "base64" else "lines"
         return FileSink(
+            f"file://{config.directory.absolute()}/",
             config.directory,
-            prefix=config.prefix,
-            encoding=config.encoding or ("base64" if binary else "raw"),
-            rotate_bytes=config.rotate_bytes,
-            rotate_seconds=config.rotate_seconds,
+            directory=True,
+            encoding=encoding,
+            name=partial(_file_name, config.prefix, ext),
+            in_progress_suffix=OPEN_SUFFIX,
+            max_bytes=config.rotate_bytes,
+            max_age=config.rotate_seconds,
             fsync=config.fsync,
             max_record_bytes=limit or 1_000_000,
         )
@@ -45,18 +76,21 @@ def build_sink(config: SinkConfig, stream: Stream) -> Sink:
 
         return MemorySink(limit or 1_000_000, keep=config.keep)
     if config.type == "kafka":
-        from plowline.collector.sinks.kafka import KafkaSink
+        from plowline.storage.streams.kafka import KafkaSink
 
         return KafkaSink(
+            f"kafka://{config.bootstrap_servers}/{config.topic}",
             config.bootstrap_servers,
             config.topic,
-            extra=config.producer,
             max_record_bytes=limit or 1_000_000,
+            # librdkafka's own log lines go through logging (JSON), not stderr.
+            config={"client.id": "plowline-collector", "logger": log, **config.producer},
         )
     if config.type == "kinesis":
-        from plowline.collector.sinks.kinesis import KinesisSink
+        from plowline.storage.streams.kinesis import KinesisSink
 
         return KinesisSink(
+            f"kinesis://{config.stream_name}",
             config.stream_name,
             region=config.region,
             endpoint_url=config.endpoint_url,
@@ -64,24 +98,31 @@ def build_sink(config: SinkConfig, stream: Stream) -> Sink:
             max_record_bytes=limit or 1_000_000,
         )
     if config.type == "sqs":
-        from plowline.collector.sinks.sqs import SqsSink
+        from plowline.storage.streams.sqs import SqsSink
 
+        name = config.queue_url.rstrip("/").rsplit("/", 1)[-1]
         return SqsSink(
-            config.queue_url,
+            f"sqs://{name}",
+            name,
+            queue_url=config.queue_url,
             region=config.region,
             endpoint_url=config.endpoint_url,
             max_attempts=config.max_attempts,
             max_record_bytes=limit or 192_000,
         )
-    from plowline.collector.sinks.s3 import S3Sink
+    from plowline.storage.streams.s3 import S3Sink
 
+    framed = (config.format or ("framed" if binary else "lines")) == "framed"
+    ext = "framed.gz" if framed else "jsonl.gz"
     return S3Sink(
+        f"s3://{config.bucket}/{config.prefix}",
         config.bucket,
-        prefix=config.prefix,
+        config.prefix,
         region=config.region,
         endpoint_url=config.endpoint_url,
-        object_max_bytes=config.object_max_bytes,
-        format=config.format or ("framed" if binary else "lines"),
+        max_object_bytes=config.object_max_bytes,
+        key=partial(_object_key, config.prefix, ext),
+        body=_framed_object if framed else None,  # lines: the stream's gzip'd lines
         max_record_bytes=limit or 1_000_000,
     )
 
@@ -107,7 +148,7 @@ class CollectorApp:
             self.started = True
             log.info(
                 "collector started",
-                extra={"good_sink": self.good.sink.name, "bad_sink": self.bad.sink.name},
+                extra={"good_sink": self.good.kind, "bad_sink": self.bad.kind},
             )
 
     def stop(self) -> int:
@@ -118,8 +159,15 @@ class CollectorApp:
         return lost
 
 
+def _open(injected: Sink | None, config: SinkConfig, stream: Stream) -> Sink:
+    return build_sink(config, stream) if injected is None else injected
+
+
 def build_app(
-    config: CollectorConfig, *, good_sink: Sink | None = None, bad_sink: Sink | None = None
+    config: CollectorConfig,
+    *,
+    good_sink: Sink | None = None,
+    bad_sink: Sink | None = None,
 ) -> CollectorApp:
     """Wire a collector; sinks may be injected (tests, benchmarks, embedding)."""
     metrics = Metrics()
@@ -133,15 +181,15 @@ def build_app(
         retry_max_seconds=b.retry_max_ms / 1000,
         flush_timeout_seconds=b.flush_timeout_seconds,
     )
-    good_sink = good_sink or build_sink(config.sinks.good, "good")
-    bad_sink = bad_sink or build_sink(config.sinks.bad, "bad")
+    good_out = _open(good_sink, config.sinks.good, "good")
+    bad_out = _open(bad_sink, config.sinks.bad, "bad")
     mode = config.sinks.framing
     pack = None
     if mode is not framing.Framing.NONE:
-        pack = partial(framing.pack, framing=mode, max_record_bytes=good_sink.max_record_bytes)
+        pack = partial(framing.pack, framing=mode, max_record_bytes=good_out.max_record_bytes)
     spill_dir = b.spill_directory
     good = SinkBuffer(
-        good_sink,
+        good_out,
         settings,
         pack=pack,
         observer=metrics.observer("good"),
@@ -149,7 +197,7 @@ def build_app(
         spill_dir=spill_dir,
     )
     bad = SinkBuffer(
-        bad_sink, settings, observer=metrics.observer("bad"), name="bad", spill_dir=spill_dir
+        bad_out, settings, observer=metrics.observer("bad"), name="bad", spill_dir=spill_dir
     )
     metrics.watch_buffer(good)
     metrics.watch_buffer(bad)

@@ -7,8 +7,10 @@ from the moment it is offered until the sink confirms it durable, so a sink that
 fills the buffer and turns into 503s instead of losing data.
 
 One worker thread takes batches, packs them into stream records (optionally compressed
-framed batches), writes and flushes them, and retries what the sink reports undelivered
-with exponential back-off. ``close`` stops intake and drains within a deadline.
+framed batches), writes and flushes them through the ``plowline.storage.streams`` Sink
+contract, and retries with exponential back-off: records a write did not take (``accepted``
+of a ``SinkError``) are written again, records a failed flush left in the sink are sent by the
+next flush. ``close`` stops intake and drains within a deadline.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from plowline.collector import spill
-from plowline.collector.sinks import Sink, SinkError
+from plowline.storage.streams import Record, Sink, SinkError, SinkFullError
 
 log = logging.getLogger("plowline.collector.buffer")
 
@@ -76,6 +78,7 @@ class SinkBuffer:
         self._last_error: str | None = None
         self._delivered = 0
         self._lost = 0
+        self._unwritten: list[Record] = []  # worker only: records the sink has not taken
         self._thread = threading.Thread(target=self._run, name=f"sink-{name}", daemon=True)
 
     # ---- HTTP side -------------------------------------------------------------------------
@@ -94,6 +97,12 @@ class SinkBuffer:
             if len(self._queue) >= self._settings.batch_max_records:
                 self._wake.notify()
         return True
+
+    @property
+    def kind(self) -> str:
+        """The sink's type (``kafka``, ``file``...): the scheme of its URL."""
+        url = getattr(self.sink, "url", "")
+        return url.split(":", 1)[0] if isinstance(url, str) and ":" in url else "sink"
 
     @property
     def fill_ratio(self) -> float:
@@ -211,8 +220,13 @@ class SinkBuffer:
                     path,
                     extra={"stream": self.name, "spilled_records": len(leftover)},
                 )
+        left = self._settings.flush_timeout_seconds
+        if leftover:  # what the sink may still hold is spilled already: do not wait for it
+            left = 0.0
         try:
-            self.sink.close()
+            self.sink.close(left)
+        except SinkError as exc:
+            log.warning("closing the %s sink: %s", self.name, exc, extra={"stream": self.name})
         except Exception:
             log.exception("closing the %s sink failed", self.name)
         with self._lock:
@@ -260,22 +274,36 @@ class SinkBuffer:
                     self._queue.extendleft(reversed(batch))
                 return
 
+    def _hand_over(self) -> None:
+        """Write the records the sink has not taken yet, flushing to make room when it is full.
+        On a SinkError ``self._unwritten`` keeps exactly what the sink did not take."""
+        made_room = False
+        while self._unwritten:
+            try:
+                self.sink.write(self._unwritten)
+                self._unwritten = []
+            except SinkError as exc:
+                self._unwritten = self._unwritten[exc.accepted :]
+                if not isinstance(exc, SinkFullError) or (made_room and not exc.accepted):
+                    raise  # a full sink that a flush did not empty counts as a failure
+                self.sink.flush(self._settings.flush_timeout_seconds)
+                made_room = True
+
     def _deliver(self, batch: list[bytes]) -> bool:
-        records = self._pack(batch)
-        to_write: list[bytes] = records
+        records = [Record(r) for r in self._pack(batch)]
+        self._unwritten = records
         backoff = self._settings.retry_initial_seconds
         started = time.perf_counter()
         while True:
             try:
-                if to_write:
-                    self.sink.write(to_write)
+                self._hand_over()
+                # What a failed flush could not confirm stays in the sink: flush again.
                 self.sink.flush(self._settings.flush_timeout_seconds)
             except SinkError as exc:
-                to_write = exc.undelivered
                 self._failed(str(exc))
             except Exception as exc:  # a sink bug must not kill the worker and lose data
                 log.exception("unexpected error in the %s sink", self.name)
-                to_write = records  # state unknown: resend everything (at-least-once)
+                self._unwritten = records  # state unknown: hand everything over again
                 self._failed(f"{type(exc).__name__}: {exc}")
             else:
                 break

@@ -140,7 +140,7 @@ class CollectorService:
         self._new_id = new_id
         self._metrics_body = metrics_body
         self._on_response = on_response or (lambda _route, _status: None)
-        self._collector_name = f"plowline-collector-{__version__}-{good.sink.name}"
+        self._collector_name = f"plowline-collector-{__version__}-{good.kind}"
         limit = min(config.limits.max_payload_bytes, good.sink.max_record_bytes)
         self.payload_limit = limit
         self._paths = dict(config.paths)

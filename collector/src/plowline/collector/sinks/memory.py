@@ -1,18 +1,26 @@
-"""In-memory sink: for tests, benchmarks and the embedded pipeline."""
+"""In-memory sink: the collector's test double and the benchmarks' counting sink.
+
+Not ``memory://`` of plowline.storage.streams on purpose: this one can only count (``keep=False``
+for benchmarks, no unbounded list), can be told to fail (back-pressure tests) and belongs to one
+collector instead of a process-wide named topic that tests would have to reset.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
 
-from plowline.collector.sinks import SinkError
+from plowline.storage.streams import Record, SinkError
+from plowline.storage.streams.base import check_sizes
 
 
 class MemorySink:
     """Keeps every delivered record in a list; can be told to fail, to test back-pressure."""
 
+    url = "memory:"
+
     def __init__(self, max_record_bytes: int = 1_000_000, *, keep: bool = True) -> None:
-        self._max = max_record_bytes
+        self.max_record_bytes = max_record_bytes
         self._keep = keep
         self._lock = threading.Lock()
         self._records: list[bytes] = []
@@ -20,30 +28,19 @@ class MemorySink:
         self.failing = False  # while True every write raises and healthy() is False
         self.closed = False
 
-    @property
-    def name(self) -> str:
-        return "memory"
-
-    @property
-    def max_record_bytes(self) -> int:
-        return self._max
-
-    def write(self, records: Sequence[bytes]) -> None:
+    def write(self, records: Sequence[Record]) -> None:
         if self.failing:
-            raise SinkError("memory sink is set to fail", undelivered=records)
-        too_big = [r for r in records if len(r) > self._max]
-        ok = [r for r in records if len(r) <= self._max]
+            raise SinkError(self.url, "memory sink is set to fail")
+        check_sizes(self.url, records, self.max_record_bytes)
         with self._lock:
             if self._keep:
-                self._records.extend(ok)
-            self._count += len(ok)
-        if too_big:
-            raise SinkError(f"{len(too_big)} record(s) above {self._max} bytes", too_big)
+                self._records.extend(r.value for r in records)
+            self._count += len(records)
 
-    def flush(self, timeout: float) -> None:
+    def flush(self, timeout: float = 10.0) -> None:
         return None
 
-    def close(self) -> None:
+    def close(self, timeout: float = 10.0) -> None:
         self.closed = True
 
     def healthy(self) -> bool:

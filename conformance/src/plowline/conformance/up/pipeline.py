@@ -34,33 +34,30 @@ from plowline.enrich.context import EnrichContext
 from plowline.enrich.enrichments.config import load_enrichments
 from plowline.enrich.iglu import IgluValidator
 from plowline.spec.data import data_path
+from plowline.storage.streams import Record
 
 log = logging.getLogger("plowline.up")
 OutputFormat = Literal["tsv", "json"]
 
 
 class QueueSink:
-    """A plowline-collector sink that hands records to the enrich thread (never refuses)."""
+    """A plowline.storage.streams Sink for the embedded collector: hands records to the
+    enrich thread (never refuses; the queue is drained by `Pipeline.drain`)."""
+
+    max_record_bytes = 2_000_000
 
     def __init__(self, pipeline: Pipeline, stream: Literal["good", "bad"]) -> None:
         self._pipeline = pipeline
         self._stream = stream
+        self.url = f"up:{stream}"
 
-    @property
-    def name(self) -> str:
-        return "up"
+    def write(self, records: Sequence[Record]) -> None:
+        self._pipeline.submit(self._stream, [r.value for r in records])
 
-    @property
-    def max_record_bytes(self) -> int:
-        return 2_000_000
-
-    def write(self, records: Sequence[bytes]) -> None:
-        self._pipeline.submit(self._stream, records)
-
-    def flush(self, timeout: float) -> None:
+    def flush(self, timeout: float = 10.0) -> None:
         return None
 
-    def close(self) -> None:
+    def close(self, timeout: float = 10.0) -> None:
         return None
 
     def healthy(self) -> bool:

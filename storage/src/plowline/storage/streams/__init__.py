@@ -41,9 +41,11 @@ _INTS = {
     "capacity",
     "visibility_timeout",
     "chunk_bytes",
+    "max_attempts",
+    "max_object_bytes",
 }
 _FLOATS = {"max_age"}
-_BOOLS = {"compress", "directory"}
+_BOOLS = {"compress", "directory", "fsync"}
 
 
 def _coerce(url: str, name: str, value: str, error: type[StreamError]) -> Any:

@@ -1,6 +1,10 @@
 """`kafka://<bootstrap>/<topic>?group=<group>` with confluent-kafka (librdkafka).
 
 The sink is an idempotent producer with acks=all; flush() waits for every delivery report.
+A record whose delivery report is an error is kept and produced again by the next flush, so a
+broker outage longer than `message.timeout.ms` loses nothing. A fatal producer error (e.g. an
+idempotence sequence gap) replaces the producer; what it still held comes back as failed and
+is re-sent. healthy() is False while librdkafka reports every broker down or a fatal error.
 The source disables auto-commit and commits the highest confirmed offset per partition.
 """
 
@@ -14,6 +18,8 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 from plowline.storage.streams.base import Record, SinkError, SinkFullError, SourceError, check_sizes
 
 DEFAULT_MAX_RECORD_BYTES = 1_000_000  # the broker's default message.max.bytes
+# librdkafka errors that mean "no broker reachable right now" (it keeps retrying by itself).
+_BROKER_DOWN = (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT)
 
 
 class KafkaSink:
@@ -30,9 +36,11 @@ class KafkaSink:
         self.max_record_bytes = max_record_bytes
         self._topic = topic
         self._lock = threading.Lock()
-        self._failures: list[str] = []
+        self._failed: list[tuple[bytes | None, bytes | None]] = []  # (key, value) to re-send
+        self._last_failure: str | None = None
         self._fatal: str | None = None
-        settings: dict[str, Any] = {
+        self._broker_down = False
+        self._settings: dict[str, Any] = {
             "bootstrap.servers": bootstrap,
             "enable.idempotence": True,
             "acks": "all",
@@ -41,51 +49,90 @@ class KafkaSink:
             "message.max.bytes": max(max_record_bytes + 1024, 1_048_576),
             "error_cb": self._on_error,
         }
-        settings.update(config or {})
-        try:
-            self._producer = Producer(settings)
-        except KafkaException as exc:
-            raise SinkError(url, f"cannot create producer: {exc}") from exc
+        self._settings.update(config or {})
+        self._producer = self._new_producer()
         self._closed = False
+
+    def _new_producer(self) -> Producer:
+        try:
+            return Producer(self._settings)
+        except KafkaException as exc:
+            raise SinkError(self.url, f"cannot create producer: {exc}") from exc
 
     def _on_error(self, error: KafkaError) -> None:
         if error.fatal():
             self._fatal = str(error)
+        elif error.code() in _BROKER_DOWN:
+            self._broker_down = True
 
-    def _on_delivery(self, error: KafkaError | None, _msg: Message) -> None:
-        if error is not None:
-            with self._lock:
-                self._failures.append(str(error))
+    def _on_delivery(self, error: KafkaError | None, msg: Message) -> None:
+        if error is None:
+            self._broker_down = False
+            return
+        with self._lock:
+            self._failed.append((msg.key(), msg.value()))
+            self._last_failure = str(error)
+
+    def _replace_if_fatal(self) -> None:
+        """A fatal error poisons the producer: purge it (its records come back as failed)."""
+        if self._fatal is None:
+            return
+        self._producer.purge()
+        self._producer.flush(0)  # serves the purge's delivery reports
+        self._producer = self._new_producer()
+        self._fatal = None
+
+    def _produce(self, key: bytes | None, value: bytes | None) -> None:
+        self._producer.produce(self._topic, value=value, key=key, on_delivery=self._on_delivery)
 
     def write(self, records: Sequence[Record]) -> None:
         if self._closed:
             raise SinkError(self.url, "sink is closed")
         check_sizes(self.url, records, self.max_record_bytes)
+        self._replace_if_fatal()
         for index, r in enumerate(records):
             try:
-                self._producer.produce(
-                    self._topic, value=r.value, key=r.key, on_delivery=self._on_delivery
-                )
+                self._produce(r.key, r.value)
             except BufferError as exc:
                 self._producer.poll(0)
                 raise SinkFullError(
-                    self.url, f"producer queue full after {index} of {len(records)} records"
+                    self.url,
+                    f"producer queue full after {index} of {len(records)} records",
+                    accepted=index,
                 ) from exc
             except KafkaException as exc:
-                raise SinkError(self.url, f"produce failed: {exc}") from exc
+                raise SinkError(self.url, f"produce failed: {exc}", accepted=index) from exc
         self._producer.poll(0)
 
-    def flush(self, timeout: float = 10.0) -> None:
-        remaining = self._producer.flush(timeout)
+    def _resend_failed(self) -> None:
         with self._lock:
-            failures, self._failures = self._failures, []
-        if remaining:
-            raise SinkError(self.url, f"{remaining} records not confirmed within {timeout}s")
-        if failures:
-            raise SinkError(self.url, f"{len(failures)} deliveries failed: {failures[0]}")
+            failed, self._failed = self._failed, []
+        for index, (key, value) in enumerate(failed):
+            try:
+                self._produce(key, value)
+            except (BufferError, KafkaException):
+                with self._lock:  # keep what did not go in for the next flush
+                    self._failed[:0] = failed[index:]
+                return
+
+    def flush(self, timeout: float = 10.0) -> None:
+        if self._closed:
+            raise SinkError(self.url, "sink is closed")
+        self._replace_if_fatal()
+        self._resend_failed()
+        remaining = self._producer.flush(timeout)
+        self._replace_if_fatal()
+        with self._lock:
+            failed, reason = len(self._failed), self._last_failure
+        if remaining or failed:
+            raise SinkError(
+                self.url,
+                f"{remaining} records not confirmed within {timeout}s, {failed} failed and "
+                f"kept for the next flush ({reason or 'no delivery report yet'})",
+            )
 
     def healthy(self) -> bool:
-        return not self._closed and self._fatal is None
+        return not self._closed and self._fatal is None and not self._broker_down
 
     def close(self, timeout: float = 10.0) -> None:
         if not self._closed:

@@ -1,7 +1,9 @@
 """`kinesis://<stream>?endpoint_url=...&region=...` (boto3).
 
 The sink batches PutRecords (500 records / 5 MiB) and retries the records a partial failure
-names; the source reads every shard, follows resharding, and keeps per-shard checkpoints in
+names, within the flush timeout and at most `max_attempts` calls per record and flush (what
+still fails stays buffered for the next flush); `client=` takes a ready boto3-like client. The
+source reads every shard, follows resharding, and keeps per-shard checkpoints in
 memory (or in a JSON file with `checkpoint=<path>`).
 """
 
@@ -47,11 +49,14 @@ class KinesisSink:
         credentials: Mapping[str, str] | None = None,
         max_buffer_records: int = 50_000,
         max_record_bytes: int = MAX_RECORD_BYTES - 64,
+        max_attempts: int | None = None,
+        client: Any | None = None,
     ) -> None:
         self.url = url
-        self.max_record_bytes = max_record_bytes
+        self.max_record_bytes = min(max_record_bytes, MAX_RECORD_BYTES - 64)
         self._stream = stream
-        self._client = aws.client(
+        self._max_attempts = max_attempts
+        self._client = client or aws.client(
             "kinesis", endpoint_url=endpoint_url, region=region, credentials=credentials
         )
         self._buffer: list[dict[str, Any]] = []
@@ -83,7 +88,9 @@ class KinesisSink:
         deadline = time.monotonic() + timeout
         pending = self._buffer
         delay = 0.05
+        attempts = 0
         while pending:
+            attempts += 1
             failed: list[dict[str, Any]] = []
             for batch in self._batches(pending):
                 try:
@@ -102,7 +109,8 @@ class KinesisSink:
             pending = failed
             self._buffer = pending
             if pending:
-                if time.monotonic() + delay > deadline:
+                out_of_attempts = self._max_attempts is not None and attempts >= self._max_attempts
+                if out_of_attempts or time.monotonic() + delay > deadline:
                     raise SinkError(
                         self.url, f"{len(pending)} records not accepted: {self._last_error}"
                     )

@@ -1,8 +1,12 @@
 """`s3://<bucket>/<prefix>?endpoint_url=...` (boto3).
 
-The sink buffers records and writes each flush as one object under the prefix (names sort by
-time); the source reads objects in key order and, on commit, remembers the last object whose
-records were all committed (in memory, or in a JSON file with `checkpoint=<path>`).
+The sink buffers records and writes each flush as objects under the prefix (names sort by
+time), one per flush or one per `max_object_bytes` of records; an object whose upload fails
+keeps its records buffered for the next flush. Hooks for writers with their own layout (the
+collector): `key=` names each object (the full key), `body=` turns an object's values into its
+bytes (instead of `framing`/`compress`), `client=` takes a ready boto3-like client.
+The source reads objects in key order and, on commit, remembers the last object whose records
+were all committed (in memory, or in a JSON file with `checkpoint=<path>`).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import gzip
 import json
 import struct
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,6 +62,10 @@ class S3Sink:
         compress: bool = True,
         max_buffer_bytes: int = 256 * 1024 * 1024,
         max_record_bytes: int = 64 * 1024 * 1024,
+        max_object_bytes: int | None = None,
+        key: Callable[[], str] | None = None,
+        body: Callable[[Sequence[bytes]], bytes] | None = None,
+        client: Any | None = None,
     ) -> None:
         if framing not in ("lines", "length"):
             raise SinkError(url, f"framing must be 'lines' or 'length', not {framing!r}")
@@ -67,7 +75,11 @@ class S3Sink:
         self._prefix = prefix.strip("/")
         self._framing = framing
         self._compress = compress
-        self._client = aws.client(
+        self._max_object = max_object_bytes
+        self._key = key or self._default_key
+        self._body = body or self._default_body
+        self._check_newlines = body is None and framing == "lines"
+        self._client = client or aws.client(
             "s3", endpoint_url=endpoint_url, region=region, credentials=credentials
         )
         self._buffer: list[bytes] = []
@@ -76,11 +88,20 @@ class S3Sink:
         self._closed = False
         self._last_error: str | None = None
 
+    def _default_key(self) -> str:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        suffix = ".gz" if self._compress else ""
+        return f"{self._prefix}/{stamp}-{uuid.uuid4().hex[:8]}{suffix}".lstrip("/")
+
+    def _default_body(self, values: Sequence[bytes]) -> bytes:
+        body = frame(values, self._framing)
+        return gzip.compress(body, compresslevel=6) if self._compress else body
+
     def write(self, records: Sequence[Record]) -> None:
         if self._closed:
             raise SinkError(self.url, "sink is closed")
         check_sizes(self.url, records, self.max_record_bytes)
-        if self._framing == "lines" and any(b"\n" in r.value for r in records):
+        if self._check_newlines and any(b"\n" in r.value for r in records):
             raise SinkError(self.url, "a record holds a newline; use framing='length'")
         size = sum(len(r.value) for r in records)
         if self._buffered + size > self._max_buffer:
@@ -88,23 +109,40 @@ class S3Sink:
         self._buffer.extend(r.value for r in records)
         self._buffered += size
 
+    def _objects(self) -> list[list[bytes]]:
+        """The buffer cut into objects of at most `max_object_bytes` (one when unset)."""
+        if self._max_object is None:
+            return [self._buffer]
+        objects: list[list[bytes]] = [[]]
+        size = 0
+        for value in self._buffer:
+            if objects[-1] and size + len(value) > self._max_object:
+                objects.append([])
+                size = 0
+            objects[-1].append(value)
+            size += len(value)
+        return objects
+
     def flush(self, timeout: float = 10.0) -> None:
         if not self._buffer:
             return
-        body = frame(self._buffer, self._framing)
-        suffix = ".gz" if self._compress else ""
-        if self._compress:
-            body = gzip.compress(body, compresslevel=6)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        key = f"{self._prefix}/{stamp}-{uuid.uuid4().hex[:8]}{suffix}".lstrip("/")
-        try:
-            self._client.put_object(Bucket=self._bucket, Key=key, Body=body)
-        except (ClientError, BotoCoreError) as exc:
-            self._last_error = str(exc)
-            raise SinkError(self.url, f"upload of {key} failed: {exc}") from exc
-        self._last_error = None
-        self._buffer = []
-        self._buffered = 0
+        kept: list[bytes] = []
+        error: str | None = None
+        for values in self._objects():
+            if error is not None:  # keep the order: nothing after a failed object goes up
+                kept.extend(values)
+                continue
+            key = self._key()
+            try:
+                self._client.put_object(Bucket=self._bucket, Key=key, Body=self._body(values))
+            except (ClientError, BotoCoreError) as exc:
+                error = f"upload of {key} failed: {exc}"
+                kept.extend(values)
+        self._buffer = kept
+        self._buffered = sum(len(v) for v in kept)
+        self._last_error = error
+        if error is not None:
+            raise SinkError(self.url, f"{error}; {len(kept)} records kept for the next flush")
 
     def healthy(self) -> bool:
         return not self._closed and self._last_error is None

@@ -1,7 +1,10 @@
 """`sqs://<queue-name>?endpoint_url=...&region=...` (boto3).
 
 SQS bodies are text, so values travel base64-encoded (keys in a binary message attribute).
-The sink sends batches of at most 10 messages and 256 KiB; the source's commit deletes the
+The sink sends batches of at most 10 messages and 256 KiB, retrying the messages a batch
+names as failed within the flush timeout and at most `max_attempts` calls per flush (what still
+fails stays buffered for the next flush). `queue_url=` skips the name lookup, `client=` takes a
+ready boto3-like client. The source's commit deletes the
 messages, and anything not committed reappears after the visibility timeout.
 """
 
@@ -44,13 +47,17 @@ class SqsSink:
         credentials: Mapping[str, str] | None = None,
         max_buffer_records: int = 10_000,
         max_record_bytes: int = MAX_RECORD_BYTES,
+        max_attempts: int | None = None,
+        queue_url: str | None = None,
+        client: Any | None = None,
     ) -> None:
         self.url = url
         self.max_record_bytes = min(max_record_bytes, MAX_RECORD_BYTES)
-        self._client = aws.client(
+        self._max_attempts = max_attempts
+        self._client = client or aws.client(
             "sqs", endpoint_url=endpoint_url, region=region, credentials=credentials
         )
-        self._queue_url = _queue_url(self._client, url, queue, SinkError)
+        self._queue_url = queue_url or _queue_url(self._client, url, queue, SinkError)
         self._buffer: list[dict[str, Any]] = []
         self._max_buffer = max_buffer_records
         self._counter = 0
@@ -88,7 +95,9 @@ class SqsSink:
     def flush(self, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
         delay = 0.05
+        attempts = 0
         while self._buffer:
+            attempts += 1
             failed: list[dict[str, Any]] = []
             for batch in self._batches():
                 try:
@@ -103,7 +112,8 @@ class SqsSink:
                 failed.extend(e for e in batch if e["Id"] in bad)
             self._buffer = failed
             if failed:
-                if time.monotonic() + delay > deadline:
+                out_of_attempts = self._max_attempts is not None and attempts >= self._max_attempts
+                if out_of_attempts or time.monotonic() + delay > deadline:
                     raise SinkError(
                         self.url, f"{len(failed)} messages not sent: {self._last_error}"
                     )

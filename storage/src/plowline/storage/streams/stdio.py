@@ -1,4 +1,8 @@
-"""`stdout:` and `stdin:`: newline-delimited records on the process's standard streams."""
+"""`stdout:` and `stdin:`: newline-delimited records on the process's standard streams.
+
+`encoding="base64"` writes (and reads) one base64 line per record, so binary values with
+newlines travel safely; `raw` (the default) writes the bytes as they are.
+"""
 
 from __future__ import annotations
 
@@ -9,48 +13,61 @@ from collections.abc import Sequence
 from typing import IO
 
 from plowline.storage.streams.base import Record, SinkError, SourceError, check_sizes
+from plowline.storage.streams.encoding import check_encoding, decode_line, encode_lines
 
 
 class StdoutSink:
     def __init__(
-        self, url: str, *, stream: IO[bytes] | None = None, max_record_bytes: int = 64 << 20
+        self,
+        url: str,
+        *,
+        stream: IO[bytes] | None = None,
+        max_record_bytes: int = 64 << 20,
+        encoding: str = "raw",
     ) -> None:
         self.url = url
         self.max_record_bytes = max_record_bytes
+        self._encoding = check_encoding(url, encoding, SinkError)
         self._out = stream if stream is not None else sys.stdout.buffer
         self._closed = False
+        self._last_error: str | None = None
 
     def write(self, records: Sequence[Record]) -> None:
         if self._closed:
             raise SinkError(self.url, "sink is closed")
         check_sizes(self.url, records, self.max_record_bytes)
-        if any(b"\n" in r.value for r in records):
-            raise SinkError(self.url, "a record holds a newline")
+        data = encode_lines(self.url, [r.value for r in records], self._encoding)
         try:
-            self._out.write(b"".join(r.value + b"\n" for r in records))
+            self._out.write(data)
         except (OSError, ValueError) as exc:
+            self._last_error = str(exc)
             raise SinkError(self.url, f"write failed: {exc}") from exc
+        self._last_error = None
 
     def flush(self, timeout: float = 10.0) -> None:
         try:
             self._out.flush()
         except (OSError, ValueError) as exc:
+            self._last_error = str(exc)
             raise SinkError(self.url, f"flush failed: {exc}") from exc
 
     def healthy(self) -> bool:
-        return not self._closed
+        return not self._closed and self._last_error is None
 
     def close(self, timeout: float = 10.0) -> None:
         if not self._closed:
-            self.flush(timeout)
-            self._closed = True
+            try:
+                self.flush(timeout)
+            finally:
+                self._closed = True
 
 
 class StdinSource:
     """Reads lines; with a real file descriptor it never blocks longer than `timeout`."""
 
-    def __init__(self, url: str, *, stream: IO[bytes] | None = None) -> None:
+    def __init__(self, url: str, *, stream: IO[bytes] | None = None, encoding: str = "raw") -> None:
         self.url = url
+        self._encoding = check_encoding(url, encoding, SourceError)
         self._in = stream if stream is not None else sys.stdin.buffer
         try:
             self._fd: int | None = self._in.fileno()
@@ -87,7 +104,8 @@ class StdinSource:
                         break
                 line, self._buffer = self._buffer[:end], self._buffer[end + 1 :]
                 self._line_no += 1
-                out.append(Record(line.rstrip(b"\r"), None, self._line_no))
+                value = decode_line(self.url, line.rstrip(b"\r"), self._encoding, SourceError)
+                out.append(Record(value, None, self._line_no))
         except (OSError, ValueError) as exc:
             raise SourceError(self.url, f"read failed: {exc}") from exc
         return out

@@ -1,0 +1,36 @@
+"""Per-record encodings for text transports (files, standard streams): raw or base64 lines."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from typing import Literal
+
+from plowline.storage.streams.base import SinkError, StreamError
+
+Encoding = Literal["raw", "base64"]
+
+
+def check_encoding(url: str, encoding: str, error: type[StreamError]) -> Encoding:
+    if encoding not in ("raw", "base64"):
+        raise error(url, f"encoding must be 'raw' or 'base64', not {encoding!r}")
+    return encoding  # type: ignore[return-value]
+
+
+def encode_lines(url: str, values: Sequence[bytes], encoding: Encoding) -> bytes:
+    """Newline-terminated lines; base64 makes any bytes safe, raw refuses a newline."""
+    if encoding == "base64":
+        return b"".join(base64.b64encode(v) + b"\n" for v in values)
+    if any(b"\n" in v for v in values):
+        raise SinkError(url, "a record holds a newline; use encoding='base64' or framing='length'")
+    return b"".join(v + b"\n" for v in values)
+
+
+def decode_line(url: str, line: bytes, encoding: Encoding, error: type[StreamError]) -> bytes:
+    if encoding == "raw":
+        return line
+    try:
+        return base64.b64decode(line, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise error(url, f"a line is not base64: {exc}") from exc
