@@ -68,8 +68,9 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict over the sources and tests of every workspace member."""
     _sync(session)
     for member in MEMBERS.values():
-        # src/ for Python members, python/ for the Rust extension's stubs (storage/copytext).
-        dirs = ("src", "python", "tests", "benchmarks", "driver", "mutants")
+        # A Rust extension (storage/copytext) keeps Rust in src/ and its Python stubs in python/.
+        rust = (ROOT / member / "Cargo.toml").exists()
+        dirs = ("python" if rust else "src", "tests", "benchmarks", "driver", "mutants")
         targets = [str(member / d) for d in dirs if (ROOT / member / d).exists()]
         session.run("mypy", *targets)
     session.run("mypy", "noxfile.py")

@@ -123,7 +123,7 @@ def scalar(dsn: str, query: sql.SQL | sql.Composed) -> Any:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--batch-size", type=int, default=20_000)
+    parser.add_argument("--batch-size", type=int, default=10_000, help="as plowline-load's default")
     parser.add_argument("--workers", type=int, default=2, help="connections of the last run")
     parser.add_argument(
         "--no-reference",

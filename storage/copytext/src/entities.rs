@@ -5,8 +5,10 @@
 //! situation where the reference reports a problem, or where this code could write different
 //! bytes, is an error here: the caller then defers the whole line to the reference.
 
+use crate::pgbin;
 use crate::pyjson;
-use crate::rows::{escape_into, Column, Kind, Plan, Plans};
+use crate::rows::{escape_bytes, Column, Kind, Plan, Plans};
+use rustc_hash::FxHashMap;
 use serde::de::{
     self, value::MapAccessDeserializer, value::SeqAccessDeserializer, DeserializeSeed,
     Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
@@ -15,10 +17,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::borrow::Cow;
-use rustc_hash::FxHashMap;
-use std::fmt::{self, Write};
-
-const NULL: &str = "\\N";
+use std::fmt;
+use std::io::Write;
 
 /// Columns by property path: `{"a": {"b": ..}}` reaches column `a.b` through `Inner`.
 #[derive(Default)]
@@ -41,7 +41,10 @@ impl Trie {
             node.below.push(i);
             let (last, inner) = c.path.split_last()?;
             for key in inner {
-                let slot = node.keys.entry(key.clone()).or_insert_with(|| Slot::Inner(Trie::default()));
+                let slot = node
+                    .keys
+                    .entry(key.clone())
+                    .or_insert_with(|| Slot::Inner(Trie::default()));
                 node = match slot {
                     Slot::Inner(t) => t,
                     Slot::Leaf(_) => return None,
@@ -59,14 +62,14 @@ impl Trie {
 /// Decoded column values of the entity being read (reused from entity to entity).
 #[derive(Default)]
 struct Cells {
-    text: Vec<String>,
+    text: Vec<Vec<u8>>, // COPY text, or the binary field's bytes (without its length)
     set: Vec<bool>,
 }
 
 impl Cells {
     fn reset(&mut self, n: usize) {
         if self.text.len() < n {
-            self.text.resize_with(n, String::new);
+            self.text.resize_with(n, Vec::new);
             self.set.resize(n, false);
         }
         self.set[..n].fill(false);
@@ -76,8 +79,10 @@ impl Cells {
 /// Where rows go while one line is read.
 pub struct Emitter<'p> {
     pub plans: &'p Plans,
-    pub root: String,
-    pub row: String,
+    /// root_id and root_tstamp as the row wants them (text, or two binary fields); None in
+    /// binary mode when they have no exact binary form (entities then defer the line).
+    root: Option<Vec<u8>>,
+    pub row: Vec<u8>,
     pub pending: Vec<(usize, usize)>,
     pub unknown: Vec<String>,
     cells: Cells,
@@ -91,8 +96,8 @@ impl<'p> Emitter<'p> {
     pub fn new(plans: &'p Plans) -> Self {
         Emitter {
             plans,
-            root: String::new(),
-            row: String::new(),
+            root: None,
+            row: Vec::new(),
             pending: Vec::new(),
             unknown: Vec::new(),
             cells: Cells::default(),
@@ -103,10 +108,23 @@ impl<'p> Emitter<'p> {
         self.row.clear();
         self.pending.clear();
         self.unknown.clear();
-        self.root.clear();
-        escape_into(event_id, &mut self.root);
-        self.root.push('\t');
-        escape_into(collector_tstamp, &mut self.root);
+        let mut root = self.root.take().unwrap_or_default();
+        root.clear();
+        if self.plans.binary {
+            match (pgbin::uuid(event_id), pgbin::timestamp(collector_tstamp)) {
+                (Some(id), Some(tstamp)) => {
+                    pgbin::field(&mut root, &id);
+                    pgbin::field(&mut root, &tstamp.to_be_bytes());
+                    self.root = Some(root);
+                }
+                _ => self.root = None,
+            }
+        } else {
+            escape_bytes(event_id, &mut root);
+            root.push(b'\t');
+            escape_bytes(collector_tstamp, &mut root);
+            self.root = Some(root);
+        }
     }
 
     /// The plan for a URI; Ok(None) for an unknown URI (recorded; its data is skipped).
@@ -136,13 +154,22 @@ impl<'p> Emitter<'p> {
             return self.jsonb_row(plan, &value).ok_or_else(defer);
         }
         self.cells.reset(plan.columns.len());
-        data.deserialize_any(Fill { trie: &plan.trie, columns: &plan.columns, cells: &mut self.cells, root: true })?;
+        let binary = self.plans.binary;
+        data.deserialize_any(Fill {
+            trie: &plan.trie,
+            columns: &plan.columns,
+            cells: &mut self.cells,
+            root: true,
+            binary,
+        })?;
         self.columns_row(plan).ok_or_else(defer)
     }
 
     /// An entity without a `data` key: the reference reads None.
     fn entity_without_data<E: de::Error>(&mut self, uri: &str) -> Result<(), E> {
-        let Some(plan) = self.plan(uri)? else { return Ok(()) };
+        let Some(plan) = self.plan(uri)? else {
+            return Ok(());
+        };
         if !self.unknown.is_empty() {
             return Ok(());
         }
@@ -152,14 +179,18 @@ impl<'p> Emitter<'p> {
         self.jsonb_row(plan, &Value::Null).ok_or_else(defer)
     }
 
-    fn start_row(&mut self, plan: &Plan) {
-        self.row.push_str(&plan.head);
-        self.row.push_str(&self.root);
-        self.row.push_str(&plan.tail);
+    fn start_row(&mut self, plan: &Plan) -> Option<()> {
+        let root = self.root.as_ref()?;
+        self.row.extend_from_slice(&plan.head);
+        self.row.extend_from_slice(root);
+        self.row.extend_from_slice(&plan.tail);
+        Some(())
     }
 
     fn end_row(&mut self, plan: &Plan) {
-        self.row.push('\n');
+        if !self.plans.binary {
+            self.row.push(b'\n');
+        }
         self.pending.push((plan.table, self.row.len()));
     }
 
@@ -168,23 +199,37 @@ impl<'p> Emitter<'p> {
         if !pyjson::write(value, &mut body) {
             return None;
         }
-        self.start_row(plan);
-        self.row.push('\t');
-        escape_into(&body, &mut self.row);
+        self.start_row(plan)?;
+        if self.plans.binary {
+            self.row
+                .extend_from_slice(&(body.len() as i32 + 1).to_be_bytes());
+            self.row.push(1); // jsonb's binary format: version 1, then the text
+            self.row.extend_from_slice(body.as_bytes());
+        } else {
+            self.row.push(b'\t');
+            escape_bytes(&body, &mut self.row);
+        }
         self.end_row(plan);
         Some(())
     }
 
     fn columns_row(&mut self, plan: &Plan) -> Option<()> {
-        self.start_row(plan);
+        self.start_row(plan)?;
+        let binary = self.plans.binary;
         for (i, c) in plan.columns.iter().enumerate() {
-            self.row.push('\t');
             if self.cells.set[i] {
-                self.row.push_str(&self.cells.text[i]);
-            } else if c.nullable {
-                self.row.push_str(NULL);
-            } else {
+                if binary {
+                    pgbin::field(&mut self.row, &self.cells.text[i]);
+                } else {
+                    self.row.push(b'\t');
+                    self.row.extend_from_slice(&self.cells.text[i]);
+                }
+            } else if !c.nullable {
                 return None; // required value missing
+            } else if binary {
+                self.row.extend_from_slice(&pgbin::NULL_FIELD);
+            } else {
+                self.row.extend_from_slice(b"\t\\N");
             }
         }
         self.end_row(plan);
@@ -283,7 +328,11 @@ impl<'de> Visitor<'de> for Doc<'_, '_> {
                 map.next_value_seed(Item { em: &mut *self.em })?;
             }
         }
-        if seen { Ok(()) } else { Err(defer()) }
+        if seen {
+            Ok(())
+        } else {
+            Err(defer())
+        }
     }
 }
 
@@ -343,7 +392,10 @@ impl<'de> Visitor<'de> for Item<'_, '_> {
                     }
                     data_seen = true;
                     match &schema {
-                        Some(uri) => map.next_value_seed(EntityData { em: &mut *self.em, uri })?,
+                        Some(uri) => map.next_value_seed(EntityData {
+                            em: &mut *self.em,
+                            uri,
+                        })?,
                         None => later = Some(map.next_value::<&'de RawValue>()?),
                     }
                 }
@@ -383,6 +435,7 @@ struct Fill<'a> {
     columns: &'a [Column],
     cells: &'a mut Cells,
     root: bool,
+    binary: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for Fill<'_> {
@@ -441,13 +494,24 @@ impl<'de> Visitor<'de> for Fill<'_> {
                     map.next_value::<IgnoredAny>()?;
                 }
                 Some(Slot::Leaf(i)) => {
-                    let text = &mut self.cells.text[*i];
-                    text.clear();
-                    let set = map.next_value_seed(Cell { column: &self.columns[*i], out: text })?;
+                    let out = &mut self.cells.text[*i];
+                    out.clear();
+                    let column = &self.columns[*i];
+                    let set = map.next_value_seed(Cell {
+                        column,
+                        out,
+                        binary: self.binary,
+                    })?;
                     self.cells.set[*i] = set;
                 }
                 Some(Slot::Inner(trie)) => {
-                    let inner = Fill { trie, columns: self.columns, cells: &mut *self.cells, root: false };
+                    let inner = Fill {
+                        trie,
+                        columns: self.columns,
+                        cells: &mut *self.cells,
+                        root: false,
+                        binary: self.binary,
+                    };
                     map.next_value_seed(inner)?;
                 }
             }
@@ -478,11 +542,13 @@ impl<'de> Visitor<'de> for Fill<'_> {
     }
 }
 
-/// One column value as COPY text into `out`; Ok(false) for JSON null. Errors where the
-/// reference raises EncodeError (or might write something else).
+/// One column value into `out`: COPY text, or in binary mode the field's bytes. Ok(false)
+/// for JSON null. Errors where the reference raises EncodeError (or might write something
+/// else, or the value has no exact binary form).
 struct Cell<'a> {
     column: &'a Column,
-    out: &'a mut String,
+    out: &'a mut Vec<u8>,
+    binary: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for Cell<'_> {
@@ -496,7 +562,8 @@ impl Cell<'_> {
     fn is_textual(&self) -> bool {
         matches!(self.column.kind, Kind::Text | Kind::Varchar | Kind::Json)
     }
-    /// Text (already JSON when the value was not a string) checked and escaped.
+    /// A string value (already JSON when the column is JSON or the value was not a string),
+    /// checked like the reference and written.
     fn text<E: de::Error>(self, text: &str) -> Result<bool, E> {
         if let (Kind::Varchar | Kind::Text, Some(limit)) = (self.column.kind, self.column.length) {
             if text.len() > limit && text.chars().count() > limit {
@@ -506,7 +573,28 @@ impl Cell<'_> {
         if memchr::memchr(0, text.as_bytes()).is_some() {
             return Err(defer());
         }
-        escape_into(text, self.out);
+        if !self.binary {
+            escape_bytes(text, self.out);
+            return Ok(true);
+        }
+        match self.column.kind {
+            Kind::Json => {
+                self.out.push(1); // jsonb's binary format: version 1, then the text
+                self.out.extend_from_slice(text.as_bytes());
+            }
+            Kind::Timestamp => {
+                let micros = pgbin::timestamp(text).ok_or_else(defer)?;
+                self.out.extend_from_slice(&micros.to_be_bytes());
+            }
+            Kind::Date => {
+                let days = pgbin::date(text).ok_or_else(defer)?;
+                self.out.extend_from_slice(&days.to_be_bytes());
+            }
+            Kind::Uuid => self
+                .out
+                .extend_from_slice(&pgbin::uuid(text).ok_or_else(defer)?),
+            _ => self.out.extend_from_slice(text.as_bytes()),
+        }
         Ok(true)
     }
     fn json<E: de::Error>(self, value: &Value) -> Result<bool, E> {
@@ -516,13 +604,38 @@ impl Cell<'_> {
         }
         self.text(&text)
     }
+    /// A number written as the reference's repr (textual columns), or a double's 8 bytes.
     fn float<E: de::Error>(self, f: f64) -> Result<bool, E> {
         if !f.is_finite() {
             return Err(defer());
         }
+        if self.binary && self.column.kind == Kind::Double {
+            self.out.extend_from_slice(&f.to_be_bytes());
+            return Ok(true);
+        }
         let mut text = String::new();
         pyjson::write_float(f, &mut text);
         self.text(&text)
+    }
+    fn integer<E: de::Error>(self, v: i64) -> Result<bool, E> {
+        match (self.column.kind, self.binary) {
+            (Kind::Integer, _) if !(-(1i64 << 31)..(1i64 << 31)).contains(&v) => Err(defer()),
+            (Kind::Integer, true) => {
+                self.out.extend_from_slice(&(v as i32).to_be_bytes());
+                Ok(true)
+            }
+            (Kind::Bigint, true) => {
+                self.out.extend_from_slice(&v.to_be_bytes());
+                Ok(true)
+            }
+            (Kind::Integer | Kind::Bigint, false) => {
+                let _ = write!(self.out, "{v}");
+                Ok(true)
+            }
+            (Kind::Double, _) => self.float(v as f64),
+            _ if self.is_textual() => self.text(&v.to_string()),
+            _ => Err(defer()),
+        }
     }
 }
 
@@ -547,8 +660,12 @@ impl<'de> Visitor<'de> for Cell<'_> {
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
         match self.column.kind {
+            Kind::Boolean if self.binary => {
+                self.out.push(u8::from(v));
+                Ok(true)
+            }
             Kind::Boolean => {
-                self.out.push(if v { 't' } else { 'f' });
+                self.out.push(if v { b't' } else { b'f' });
                 Ok(true)
             }
             _ if self.is_textual() => self.text(if v { "true" } else { "false" }),
@@ -556,26 +673,14 @@ impl<'de> Visitor<'de> for Cell<'_> {
         }
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<bool, E> {
-        match self.column.kind {
-            Kind::Integer if !(-(1i64 << 31)..(1i64 << 31)).contains(&v) => Err(defer()),
-            Kind::Integer | Kind::Bigint => {
-                let _ = write!(self.out, "{v}");
-                Ok(true)
-            }
-            Kind::Double => self.float(v as f64),
-            _ if self.is_textual() => self.text(&v.to_string()),
-            _ => Err(defer()),
-        }
+        self.integer(v)
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<bool, E> {
-        match self.column.kind {
-            Kind::Double => self.float(v as f64),
-            Kind::Integer | Kind::Bigint => match i64::try_from(v) {
-                Ok(signed) => self.visit_i64(signed),
-                Err(_) => Err(defer()),
-            },
-            _ if self.is_textual() => self.text(&v.to_string()),
-            _ => Err(defer()),
+        match i64::try_from(v) {
+            Ok(signed) => self.integer(signed),
+            Err(_) if self.column.kind == Kind::Double => self.float(v as f64),
+            Err(_) if self.is_textual() => self.text(&v.to_string()),
+            Err(_) => Err(defer()),
         }
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<bool, E> {

@@ -9,13 +9,14 @@
 //! code never decides that a line is bad; it only makes the common line fast.
 
 mod entities;
+mod pgbin;
 mod pyjson;
 mod rows;
 
-use rows::{Column, Kind, Plan};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
+use rows::{Column, Kind, Plan};
 use std::collections::HashMap;
 
 /// Column plans per schema URI, frozen: the loader builds a new one when tables change, so a
@@ -26,47 +27,102 @@ struct Plans {
 }
 
 type ColumnSpec = (Vec<String>, String, Option<usize>, bool);
-type PlanSpec = (String, String, String, String, Option<Vec<ColumnSpec>>);
+type MetaSpec = (String, String, String, String, String);
+type PlanSpec = (
+    String,
+    String,
+    String,
+    String,
+    Option<Vec<ColumnSpec>>,
+    Option<MetaSpec>,
+);
 
 #[pymethods]
 impl Plans {
-    /// `specs`: (uri, table, head, tail, columns) per schema URI, columns being (path, kind,
-    /// length, nullable) in table order, or None for a URI whose events must be deferred.
+    /// `specs`: (uri, table, head, tail, columns, meta) per schema URI, columns being (path,
+    /// kind, length, nullable) in table order, or None for a URI whose events must be
+    /// deferred; head and tail are the COPY text around root_id and root_tstamp. `binary`
+    /// writes PostgreSQL's binary COPY tuples instead, which needs `meta`: the raw vendor,
+    /// name, format, version and ref_tree.
     #[new]
-    fn new(jsonb: bool, specs: Vec<PlanSpec>) -> PyResult<Self> {
+    #[pyo3(signature = (jsonb, specs, binary = false))]
+    fn new(jsonb: bool, specs: Vec<PlanSpec>, binary: bool) -> PyResult<Self> {
         let mut tables: Vec<String> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
         let mut by_uri = rustc_hash::FxHashMap::default();
-        for (uri, table, head, tail, columns) in specs {
+        for (uri, table, head, tail, columns, meta) in specs {
             let plan = match columns {
                 None => None,
                 Some(cols) => {
+                    let (head, tail) = if binary {
+                        let meta = meta.ok_or_else(|| {
+                            PyValueError::new_err(format!("binary plans need meta ({uri})"))
+                        })?;
+                        binary_head_tail(&meta, cols.len() + if jsonb { 1 } else { 0 })?
+                    } else {
+                        (head.into_bytes(), tail.into_bytes())
+                    };
                     let slot = *index.entry(table.clone()).or_insert_with(|| {
                         tables.push(table.clone());
                         tables.len() - 1
                     });
                     let mut parsed = Vec::with_capacity(cols.len());
                     for (path, kind, length, nullable) in cols {
-                        let kind = Kind::parse(&kind)
-                            .ok_or_else(|| PyValueError::new_err(format!("unknown column kind {kind:?}")))?;
+                        let kind = Kind::parse(&kind).ok_or_else(|| {
+                            PyValueError::new_err(format!("unknown column kind {kind:?}"))
+                        })?;
                         if path.is_empty() {
                             return Err(PyValueError::new_err("a column path is empty"));
                         }
-                        parsed.push(Column { path, kind, length, nullable });
+                        parsed.push(Column {
+                            path,
+                            kind,
+                            length,
+                            nullable,
+                        });
                     }
                     // Conflicting paths cannot come from derived columns; defer them if given.
-                    entities::Trie::build(&parsed)
-                        .map(|trie| Plan { table: slot, head, tail, columns: parsed, trie })
+                    entities::Trie::build(&parsed).map(|trie| Plan {
+                        table: slot,
+                        head,
+                        tail,
+                        columns: parsed,
+                        trie,
+                    })
                 }
             };
             by_uri.insert(uri, plan);
         }
-        Ok(Plans { inner: rows::Plans { jsonb, tables, by_uri } })
+        Ok(Plans {
+            inner: rows::Plans {
+                jsonb,
+                binary,
+                tables,
+                by_uri,
+            },
+        })
     }
 
     fn __len__(&self) -> usize {
         self.inner.by_uri.len()
     }
+}
+
+/// The constant parts of a binary tuple: field count and the four schema fields before
+/// root_id/root_tstamp; ref_root, ref_tree and ref_parent after.
+fn binary_head_tail(meta: &MetaSpec, columns: usize) -> PyResult<(Vec<u8>, Vec<u8>)> {
+    let fields = i16::try_from(9 + columns)
+        .map_err(|_| PyValueError::new_err("too many columns for one COPY tuple"))?;
+    let (vendor, name, format, version, ref_tree) = meta;
+    let mut head = fields.to_be_bytes().to_vec();
+    for value in [vendor, name, format, version] {
+        pgbin::field(&mut head, value.as_bytes());
+    }
+    let mut tail = Vec::new();
+    for value in ["events", ref_tree.as_str(), "events"] {
+        pgbin::field(&mut tail, value.as_bytes());
+    }
+    Ok((head, tail))
 }
 
 /// Encode a batch. Returns (atomic COPY text, {table: COPY text}, deferred line indexes,
@@ -77,7 +133,12 @@ fn encode<'py>(
     py: Python<'py>,
     lines: &Bound<'py, PyList>,
     plans: &Bound<'py, Plans>,
-) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyDict>, Vec<usize>, Vec<String>)> {
+) -> PyResult<(
+    Bound<'py, PyBytes>,
+    Bound<'py, PyDict>,
+    Vec<usize>,
+    Vec<String>,
+)> {
     let owned: Vec<Bound<'py, PyBytes>> = lines
         .iter()
         .map(|item| item.downcast_into::<PyBytes>().map_err(PyErr::from))
@@ -91,7 +152,12 @@ fn encode<'py>(
             tables.set_item(&plans.tables[slot], PyBytes::new(py, text))?;
         }
     }
-    Ok((PyBytes::new(py, &out.atomic), tables, out.deferred, out.unknown))
+    Ok((
+        PyBytes::new(py, &out.atomic),
+        tables,
+        out.deferred,
+        out.unknown,
+    ))
 }
 
 /// The batch id of `plowline.storage.prepare.batch_id`: SHA-256 over every line's 8-byte
@@ -110,7 +176,11 @@ fn batch_digest(py: Python<'_>, lines: &Bound<'_, PyList>) -> PyResult<String> {
             digest.update((line.len() as u64).to_be_bytes());
             digest.update(line);
         }
-        digest.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        digest
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }))
 }
 

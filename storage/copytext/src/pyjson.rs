@@ -25,7 +25,10 @@ pub fn needs_reference(text: &str) -> bool {
         if matches!(bytes.get(i + 2), Some(b'.' | b'e' | b'E' | b'0'..=b'9')) {
             continue;
         }
-        let before = bytes[..i].iter().rev().find(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'));
+        let before = bytes[..i]
+            .iter()
+            .rev()
+            .find(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'));
         if matches!(before, Some(b':' | b',' | b'[')) {
             return true;
         }
@@ -34,7 +37,11 @@ pub fn needs_reference(text: &str) -> bool {
     while i + 8 <= bytes.len() {
         let word = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
         if all_digits(word) {
-            let left = bytes[..i].iter().rev().take_while(|c| c.is_ascii_digit()).count();
+            let left = bytes[..i]
+                .iter()
+                .rev()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
             let right = bytes[i..].iter().take_while(|c| c.is_ascii_digit()).count();
             if left + right >= 19 {
                 return true;
@@ -70,7 +77,9 @@ pub fn write_float(f: f64, out: &mut String) {
         return;
     }
     let sci = format!("{f:e}"); // shortest round-trip digits, e.g. "-1.2345e-5"
-    let (mantissa, exp) = sci.split_once('e').expect("LowerExp always has an exponent");
+    let (mantissa, exp) = sci
+        .split_once('e')
+        .expect("LowerExp always has an exponent");
     let exp: i32 = exp.parse().expect("LowerExp exponent is an integer");
     let (negative, mantissa) = match mantissa.strip_prefix('-') {
         Some(rest) => (true, rest),

@@ -49,16 +49,19 @@ pub struct Column {
     pub nullable: bool,
 }
 
+/// head + root (root_id, root_tstamp) + tail + the columns make a row, as COPY text or, in
+/// binary mode, as a binary tuple (head then starts with the field count).
 pub struct Plan {
     pub table: usize,
-    pub head: String,
-    pub tail: String,
+    pub head: Vec<u8>,
+    pub tail: Vec<u8>,
     pub columns: Vec<Column>,
     pub trie: Trie,
 }
 
 pub struct Plans {
     pub jsonb: bool,
+    pub binary: bool,
     pub tables: Vec<String>,
     /// None: a URI the reference must handle (no schema, a part too long...).
     pub by_uri: FxHashMap<String, Option<Plan>>,
@@ -72,33 +75,42 @@ pub struct Output {
 }
 
 /// COPY text escaping (`\`, newline, carriage return, tab), appended to `out`.
-pub fn escape_into(s: &str, out: &mut String) {
-    let bytes = s.as_bytes();
-    if memchr::memchr3(b'\\', b'\n', b'\r', bytes).is_none() && memchr::memchr(b'\t', bytes).is_none() {
-        out.push_str(s);
+pub fn escape_bytes(s: &str, out: &mut Vec<u8>) {
+    escape(s.as_bytes(), out, false);
+}
+
+/// COPY text escaping of `bytes` into `out`: backslashes and carriage returns always, and
+/// newlines and tabs unless `fields` (a run of whole fields, whose tabs separate them).
+fn escape(bytes: &[u8], out: &mut Vec<u8>, fields: bool) {
+    let special = |b: &u8| match b {
+        b'\\' | b'\r' => true,
+        b'\n' | b'\t' => !fields,
+        _ => false,
+    };
+    if !bytes.iter().any(special) {
+        out.extend_from_slice(bytes);
         return;
     }
-    let mut start = 0;
-    for (i, b) in bytes.iter().enumerate() {
-        let e = match b {
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        out.push_str(e);
-        start = i + 1;
+    for b in bytes {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\n' if !fields => out.extend_from_slice(b"\\n"),
+            b'\t' if !fields => out.extend_from_slice(b"\\t"),
+            _ => out.push(*b),
+        }
     }
-    out.push_str(&s[start..]);
 }
 
 /// Entity rows of one line into `em.row`; false when the line goes to the reference (then
 /// `em.unknown` lists the URIs without a plan, if that was the reason).
 fn entity_rows(em: &mut Emitter<'_>, fields: &[&str]) -> bool {
     em.start_line(fields[EVENT_ID], fields[COLLECTOR_TSTAMP]);
-    for (idx, array) in [(CONTEXTS, true), (DERIVED_CONTEXTS, true), (UNSTRUCT_EVENT, false)] {
+    for (idx, array) in [
+        (CONTEXTS, true),
+        (DERIVED_CONTEXTS, true),
+        (UNSTRUCT_EVENT, false),
+    ] {
         let text = fields[idx];
         if !text.is_empty() && read_field(em, text, array).is_none() {
             em.unknown.clear(); // deferred for another reason: its URIs may be half read
@@ -117,25 +129,11 @@ fn atomic_row(line: &str, fields: &[&str], out: &mut Vec<u8>) {
     let mut start = 0;
     for skip in [CONTEXTS, UNSTRUCT_EVENT, DERIVED_CONTEXTS] {
         let field = offset(fields[skip]);
-        escape_atomic(&line.as_bytes()[start..field], out); // ends with the tab before it
+        escape(&line.as_bytes()[start..field], out, true); // ends with the tab before it
         start = field + fields[skip].len() + 1; // past the tab after it
     }
-    escape_atomic(&line.as_bytes()[start..], out);
+    escape(&line.as_bytes()[start..], out, true);
     out.push(b'\n');
-}
-
-fn escape_atomic(bytes: &[u8], out: &mut Vec<u8>) {
-    if memchr::memchr2(b'\\', b'\r', bytes).is_none() {
-        out.extend_from_slice(bytes);
-        return;
-    }
-    for &b in bytes {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            _ => out.push(b),
-        }
-    }
 }
 
 pub fn batch(lines: &[&[u8]], plans: &Plans) -> Output {
@@ -174,7 +172,7 @@ pub fn batch(lines: &[&[u8]], plans: &Plans) -> Output {
         if entity_rows(&mut em, &fields) {
             let mut start = 0;
             for &(table, end) in &em.pending {
-                out.tables[table].extend_from_slice(em.row[start..end].as_bytes());
+                out.tables[table].extend_from_slice(&em.row[start..end]);
                 start = end;
             }
             atomic_row(text, &fields, &mut out.atomic);

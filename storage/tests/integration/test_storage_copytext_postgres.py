@@ -5,7 +5,7 @@ number of bad rows."""
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 import pytest
@@ -38,13 +38,17 @@ def _dump(conn: psycopg.Connection[Any], schema: str) -> dict[str, list[str]]:
 
 
 @settings(
-    max_examples=40,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(batch=st.lists(hostile_line(), min_size=1, max_size=8), jsonb=st.booleans())
+@given(
+    batch=st.lists(hostile_line(), min_size=1, max_size=8),
+    jsonb=st.booleans(),
+    entity_copy=st.sampled_from(["binary", "text"]),
+)
 def test_native_and_reference_paths_store_the_same_rows(
-    pg_database: Any, batch: list[bytes], jsonb: bool
+    pg_database: Any, batch: list[bytes], jsonb: bool, entity_copy: Literal["binary", "text"]
 ) -> None:
     loaded = {}
     n = next(_EXAMPLE)
@@ -56,6 +60,7 @@ def test_native_and_reference_paths_store_the_same_rows(
             schemas=kinds_schemas(),
             entity_mode="jsonb" if jsonb else "columns",
             native=native,
+            entity_copy=entity_copy,
         ) as loader:
             loader.setup()
             result = loader.load([*batch, *BASE_LINES[:2]])

@@ -63,6 +63,7 @@ def _loader(native: bool, jsonb: bool = False) -> PostgresLoader:
         schemas=schemas,
         entity_mode="jsonb" if jsonb else "columns",
         native=native,
+        entity_copy="text",  # byte-for-byte comparable; binary is judged by PostgreSQL
         connect=lambda _dsn: _OfflineConnection(),  # type: ignore[arg-type,return-value]
     )
 
@@ -179,6 +180,18 @@ def test_every_column_kind_is_encoded_natively() -> None:
         assert (deferred, unknown) == ([], [])
         assert tables["com_acme_kinds_1"].count(b"\n") == 3
         _assert_same([line], jsonb)
+        # The same values all have an exact binary form: nothing is left to the text path.
+        binary = PostgresLoader(
+            "postgresql://offline",
+            schemas=kinds_schemas(),
+            entity_mode="jsonb" if jsonb else "columns",
+            native=True,
+            connect=lambda _dsn: _OfflineConnection(),  # type: ignore[arg-type,return-value]
+        )
+        assert binary._native_texts([line], binary._connection()) is not None
+        _, tables, deferred, unknown = encode([line], binary._book.plans)
+        assert (deferred, unknown) == ([], [])
+        assert tables["com_acme_kinds_1"]  # three binary tuples
 
 
 @given(st.lists(st.binary(max_size=50), max_size=8))

@@ -1,10 +1,11 @@
 from collections.abc import Sequence
 
 ColumnSpec = tuple[list[str], str, int | None, bool]
-PlanSpec = tuple[str, str, str, str, list[ColumnSpec] | None]
+MetaSpec = tuple[str, str, str, str, str]
+PlanSpec = tuple[str, str, str, str, list[ColumnSpec] | None, MetaSpec | None]
 
 class Plans:
-    def __init__(self, jsonb: bool, specs: Sequence[PlanSpec]) -> None: ...
+    def __init__(self, jsonb: bool, specs: Sequence[PlanSpec], binary: bool = False) -> None: ...
     def __len__(self) -> int: ...
 
 def encode(

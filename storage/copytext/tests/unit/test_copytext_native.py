@@ -7,6 +7,9 @@ Byte-for-byte agreement with the Python loader is tested in plowline-storage
 from __future__ import annotations
 
 import json
+import struct
+import uuid
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -31,7 +34,9 @@ def ctx(*entities: object) -> str:
     return json.dumps({"schema": "iglu:x/contexts/jsonschema/1-0-1", "data": list(entities)})
 
 
-PLANS = Plans(False, [(URI, "thing_1", HEAD, TAIL, COLUMNS)])
+META = ("com.acme", "thing", "jsonschema", "1-0-0", '["events", "thing"]')
+PLANS = Plans(False, [(URI, "thing_1", HEAD, TAIL, COLUMNS, None)])
+BINARY = Plans(False, [(URI, "thing_1", "", "", COLUMNS, META)], binary=True)
 
 
 def test_a_line_becomes_an_atomic_row_and_an_entity_row() -> None:
@@ -81,10 +86,12 @@ def test_unknown_schemas_are_reported_once() -> None:
 
 def test_plans_reject_bad_specs() -> None:
     with pytest.raises(ValueError, match="unknown column kind"):
-        Plans(False, [(URI, "t", "", "", [(["x"], "money", None, True)])])
+        Plans(False, [(URI, "t", "", "", [(["x"], "money", None, True)], None)])
     with pytest.raises(ValueError, match="path is empty"):
-        Plans(False, [(URI, "t", "", "", [([], "text", None, True)])])
-    assert len(Plans(False, [(URI, "", "", "", None)])) == 1
+        Plans(False, [(URI, "t", "", "", [([], "text", None, True)], None)])
+    with pytest.raises(ValueError, match="binary plans need meta"):
+        Plans(False, [(URI, "t", "", "", [], None)], binary=True)
+    assert len(Plans(False, [(URI, "", "", "", None, None)])) == 1
 
 
 def test_only_bytes_are_accepted() -> None:
@@ -132,11 +139,13 @@ def test_json_is_written_as_python_writes_it_or_deferred(value: object) -> None:
 def test_arbitrary_bytes_never_crash_and_every_line_is_accounted_for(
     junk: list[bytes], jsonb: bool
 ) -> None:
-    plans = Plans(jsonb, [(URI, "thing_1", HEAD, TAIL, [] if jsonb else COLUMNS)])
-    lines = [*junk, line(ctx({"schema": URI, "data": {"name": "a"}}))]
-    atomic, _, deferred, _ = encode(lines, plans)
-    assert atomic.count(b"\n") + len(deferred) == len(lines)
-    assert deferred == sorted(set(deferred))
+    for binary in (False, True):
+        spec = (URI, "thing_1", HEAD, TAIL, [] if jsonb else COLUMNS, META)
+        plans = Plans(jsonb, [spec], binary=binary)
+        lines = [*junk, line(ctx({"schema": URI, "data": {"name": "a"}}))]
+        atomic, _, deferred, _ = encode(lines, plans)
+        assert atomic.count(b"\n") + len(deferred) == len(lines)
+        assert deferred == sorted(set(deferred))
 
 
 @given(st.lists(st.binary(max_size=64), max_size=6))
@@ -147,3 +156,39 @@ def test_batch_digest_is_sha256_of_length_prefixed_lines(lines: list[bytes]) -> 
     for item in lines:
         digest.update(len(item).to_bytes(8, "big") + item)
     assert batch_digest(lines) == digest.hexdigest()
+
+
+def _fields(tuple_bytes: bytes) -> list[bytes | None]:
+    """One binary COPY tuple: a 16-bit field count, then (32-bit length, bytes) per field."""
+    count = struct.unpack_from(">h", tuple_bytes)[0]
+    pos, out = 2, []
+    for _ in range(count):
+        (size,) = struct.unpack_from(">i", tuple_bytes, pos)
+        pos += 4
+        out.append(None if size < 0 else tuple_bytes[pos : pos + size])
+        pos += max(size, 0)
+    assert pos == len(tuple_bytes)
+    return out
+
+
+def test_binary_tuples_hold_postgres_binary_values() -> None:
+    good = line(ctx({"schema": URI, "data": {"name": "a\tb", "n": -3}}))
+    _, tables, deferred, _ = encode([good], BINARY)
+    assert deferred == []
+    fields = _fields(tables["thing_1"])
+    assert fields[:4] == [b"com.acme", b"thing", b"jsonschema", b"1-0-0"]
+    assert fields[4] == uuid.UUID("6e4fa6f2-0000-4000-8000-000000000000").bytes
+    since_2000 = datetime(2026, 11, 27, 10, 0) - datetime(2000, 1, 1)
+    assert fields[5] == struct.pack(">q", since_2000 // timedelta(microseconds=1))
+    assert fields[6:9] == [b"events", b'["events", "thing"]', b"events"]
+    assert fields[9:] == [b"a\tb", struct.pack(">i", -3)]
+
+
+def test_binary_mode_defers_values_without_an_exact_binary_form() -> None:
+    odd_time = line(ctx({"schema": URI, "data": {"name": "a"}})).replace(
+        b"2026-11-27 10:00:00.000", b"2026-11-27 10:00:00+02"
+    )
+    _, tables, deferred, _ = encode([odd_time], BINARY)
+    assert (deferred, tables) == ([0], {})
+    _, _, deferred, _ = encode([odd_time], PLANS)  # text mode leaves it to PostgreSQL
+    assert deferred == []

@@ -19,9 +19,17 @@ from plowline_copytext import encode as native_encode
 NATIVE_ENV = "PLOWLINE_STORAGE_NATIVE"
 
 ColumnSpec = tuple[list[str], str, int | None, bool]
-PlanSpec = tuple[str, str, str, str, list[ColumnSpec] | None]
+MetaSpec = tuple[str, str, str, str, str]  # vendor, name, format, version, ref_tree
+PlanSpec = tuple[str, str, str, str, list[ColumnSpec] | None, MetaSpec | None]
+
+# PostgreSQL's binary COPY stream: signature, flags, header extension length; then tuples;
+# then -1 as the trailer.
+BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+BINARY_TRAILER = b"\xff\xff"
 
 __all__ = [
+    "BINARY_HEADER",
+    "BINARY_TRAILER",
     "NATIVE_ENV",
     "PlanBook",
     "PlanSpec",
@@ -41,22 +49,23 @@ def native_wanted(requested: bool | None = None) -> bool:
 
 def deferred_spec(uri: str) -> PlanSpec:
     """A URI whose events the Python reference must handle (no schema, bad URI...)."""
-    return (uri, "", "", "", None)
+    return (uri, "", "", "", None, None)
 
 
 class PlanBook:
     """Plan specs by schema URI, and the frozen snapshot the encoder reads."""
 
-    def __init__(self, jsonb: bool) -> None:
+    def __init__(self, jsonb: bool, binary: bool) -> None:
         self._jsonb = jsonb
+        self.binary = binary
         self._specs: dict[str, PlanSpec] = {}
-        self.plans = Plans(jsonb, [])
+        self.plans = Plans(jsonb, [], binary)
 
     def clear(self) -> None:
         """Forget every plan (a table changed: plans are rebuilt on the next batch)."""
         self._specs = {}
-        self.plans = Plans(self._jsonb, [])
+        self.plans = Plans(self._jsonb, [], self.binary)
 
     def define(self, specs: Iterable[PlanSpec]) -> None:
         self._specs.update((spec[0], spec) for spec in specs)
-        self.plans = Plans(self._jsonb, list(self._specs.values()))
+        self.plans = Plans(self._jsonb, list(self._specs.values()), self.binary)

@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 from plowline.storage.copyplans import native_wanted
 from plowline.storage.postgres import LoadResult, PostgresLoader
+from plowline.storage.prepare import streaming_gc
 from plowline.storage.runner import Progress, Stopper, gather_batch
 from plowline.storage.streams import Record, Sink, Source
 
@@ -122,18 +123,19 @@ def run_parallel(
             print(f"plowline-load: {p.line()}", file=out, flush=True)
             last_print = time.monotonic()
 
-    while True:
-        while inflight and (inflight[0][1].done() or len(inflight) >= 2 * loader.workers):
-            finish_head()
-        records = [] if stop.stopped else gather_batch(source, batch_size, max_wait, stop)
-        now = time.monotonic()
-        if records:
-            last_data = now
-            inflight.append((records, loader.submit([r.value for r in records])))
-            continue
-        while inflight:
-            finish_head()
-        if stop.stopped or (idle_exit is not None and now - last_data >= idle_exit):
-            break
+    with streaming_gc():
+        while True:
+            while inflight and (inflight[0][1].done() or len(inflight) >= 2 * loader.workers):
+                finish_head()
+            records = [] if stop.stopped else gather_batch(source, batch_size, max_wait, stop)
+            now = time.monotonic()
+            if records:
+                last_data = now
+                inflight.append((records, loader.submit([r.value for r in records])))
+                continue
+            while inflight:
+                finish_head()
+            if stop.stopped or (idle_exit is not None and now - last_data >= idle_exit):
+                break
     print(f"plowline-load: done {p.line()}", file=out, flush=True)
     return p

@@ -12,6 +12,7 @@ from types import FrameType
 from typing import Protocol, TextIO, runtime_checkable
 
 from plowline.storage.postgres import LoadResult, Staged
+from plowline.storage.prepare import streaming_gc
 from plowline.storage.s3loader import S3Loader
 from plowline.storage.streams import Record, Sink, Source
 
@@ -108,7 +109,10 @@ def run_batches(
 
     staged_loader = loader if isinstance(loader, StagedLoader) else None
     pending: tuple[list[Record], Future[Staged]] | None = None
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plowline-stage") as pool:
+    with (
+        streaming_gc(),
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="plowline-stage") as pool,
+    ):
         while True:
             records = [] if stop.stopped else gather_batch(source, batch_size, max_wait, stop)
             now = time.monotonic()
