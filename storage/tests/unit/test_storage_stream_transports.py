@@ -119,7 +119,7 @@ def test_sqs_keeps_unsent_messages_when_the_endpoint_is_down() -> None:
     api = FakeSqs(down=True)
     sink = SqsSink("sqs://q", "q", queue_url="http://sqs.local/000/q", client=api, max_attempts=1)
     sink.write(_records([b"a", b"b"]))
-    with pytest.raises(SinkError, match="2 messages not sent"):
+    with pytest.raises(SinkError, match="2 records not accepted"):
         sink.flush(10)
     assert not sink.healthy()
     api.down = False

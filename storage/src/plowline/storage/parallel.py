@@ -23,7 +23,7 @@ from typing import Any, TextIO
 from plowline.storage.copyplans import native_wanted
 from plowline.storage.postgres import LoadResult, PostgresLoader
 from plowline.storage.prepare import streaming_gc
-from plowline.storage.runner import Progress, Stopper, gather_batch
+from plowline.storage.runner import Finisher, Progress, Stopper, gather_batch
 from plowline.storage.streams import Record, Sink, Source
 
 # One loader per worker (thread or process): loaders hold a connection and table state.
@@ -103,25 +103,13 @@ def run_parallel(
     stop = stop or Stopper()
     out = out or sys.stderr
     p = Progress(started=time.monotonic())
-    last_print = last_data = time.monotonic()
+    last_data = time.monotonic()
     inflight: deque[tuple[list[Record], Future[LoadResult]]] = deque()
+    finish = Finisher(source, bad_sink, p, progress_every, out)
 
     def finish_head() -> None:
-        nonlocal last_print
         records, future = inflight.popleft()
-        result = future.result()
-        if result.bad and bad_sink is not None:
-            for start in range(0, len(result.bad), 500):
-                bad_sink.write([Record(b) for b in result.bad[start : start + 500]])
-            bad_sink.flush()
-        source.commit(records)  # every earlier batch is already committed: order is kept
-        p.records += len(records)
-        p.loaded += result.loaded
-        p.bad += len(result.bad)
-        p.skipped_batches += int(result.skipped)
-        if time.monotonic() - last_print >= progress_every:
-            print(f"plowline-load: {p.line()}", file=out, flush=True)
-            last_print = time.monotonic()
+        finish(records, future.result())  # every earlier batch is already committed
 
     with streaming_gc():
         while True:

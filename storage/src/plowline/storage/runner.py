@@ -74,6 +74,38 @@ def gather_batch(source: Source, size: int, wait: float, stop: Stopper) -> list[
     return batch
 
 
+class Finisher:
+    """The end of a batch, in source order: bad rows out, then the source commit (only now:
+    the batch is in the database and its bad rows are flushed), then progress."""
+
+    def __init__(
+        self,
+        source: Source,
+        bad_sink: Sink | None,
+        progress: Progress,
+        every: float,
+        out: TextIO,
+    ) -> None:
+        self._source, self._bad, self._p = source, bad_sink, progress
+        self._every, self._out = every, out
+        self._last_print = time.monotonic()
+
+    def __call__(self, records: list[Record], result: LoadResult) -> None:
+        p = self._p
+        if result.bad and self._bad is not None:
+            for start in range(0, len(result.bad), 500):
+                self._bad.write([Record(b) for b in result.bad[start : start + 500]])
+            self._bad.flush()
+        self._source.commit(records)
+        p.records += len(records)
+        p.loaded += result.loaded
+        p.bad += len(result.bad)
+        p.skipped_batches += int(result.skipped)
+        if time.monotonic() - self._last_print >= self._every:
+            print(f"plowline-load: {p.line()}", file=self._out, flush=True)
+            self._last_print = time.monotonic()
+
+
 def run_batches(
     source: Source,
     loader: BatchLoader,
@@ -90,23 +122,8 @@ def run_batches(
     stop = stop or Stopper()
     out = out or sys.stderr
     p = Progress(started=time.monotonic())
-    last_print = last_data = time.monotonic()
-
-    def finish(records: list[Record], result: LoadResult) -> None:
-        nonlocal last_print
-        if result.bad and bad_sink is not None:
-            for start in range(0, len(result.bad), 500):
-                bad_sink.write([Record(b) for b in result.bad[start : start + 500]])
-            bad_sink.flush()
-        source.commit(records)  # only now: the batch is in the database and the bad rows out
-        p.records += len(records)
-        p.loaded += result.loaded
-        p.bad += len(result.bad)
-        p.skipped_batches += int(result.skipped)
-        if time.monotonic() - last_print >= progress_every:
-            print(f"plowline-load: {p.line()}", file=out, flush=True)
-            last_print = time.monotonic()
-
+    last_data = time.monotonic()
+    finish = Finisher(source, bad_sink, p, progress_every, out)
     staged_loader = loader if isinstance(loader, StagedLoader) else None
     pending: tuple[list[Record], Future[Staged]] | None = None
     with (

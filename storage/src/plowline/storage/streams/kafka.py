@@ -16,13 +16,14 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from plowline.storage.streams.base import Record, SinkError, SinkFullError, SourceError, check_sizes
+from plowline.storage.streams.batched import ClosingSink
 
 DEFAULT_MAX_RECORD_BYTES = 1_000_000  # the broker's default message.max.bytes
 # librdkafka errors that mean "no broker reachable right now" (it keeps retrying by itself).
 _BROKER_DOWN = (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT)
 
 
-class KafkaSink:
+class KafkaSink(ClosingSink):
     def __init__(
         self,
         url: str,
@@ -86,8 +87,7 @@ class KafkaSink:
         self._producer.produce(self._topic, value=value, key=key, on_delivery=self._on_delivery)
 
     def write(self, records: Sequence[Record]) -> None:
-        if self._closed:
-            raise SinkError(self.url, "sink is closed")
+        self._check_open()
         check_sizes(self.url, records, self.max_record_bytes)
         self._replace_if_fatal()
         for index, r in enumerate(records):
@@ -116,8 +116,7 @@ class KafkaSink:
                 return
 
     def flush(self, timeout: float = 10.0) -> None:
-        if self._closed:
-            raise SinkError(self.url, "sink is closed")
+        self._check_open()
         self._replace_if_fatal()
         self._resend_failed()
         remaining = self._producer.flush(timeout)
@@ -133,13 +132,6 @@ class KafkaSink:
 
     def healthy(self) -> bool:
         return not self._closed and self._fatal is None and not self._broker_down
-
-    def close(self, timeout: float = 10.0) -> None:
-        if not self._closed:
-            try:
-                self.flush(timeout)
-            finally:
-                self._closed = True
 
 
 class KafkaSource:

@@ -13,13 +13,14 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 from plowline.storage.streams import aws
-from plowline.storage.streams.base import Record, SinkError, SinkFullError, SourceError, check_sizes
+from plowline.storage.streams.base import Record, SourceError
+from plowline.storage.streams.batched import BatchApiSink, cut
 
 MAX_RECORD_BYTES = 1024 * 1024
 _MAX_BATCH_RECORDS = 500
@@ -38,7 +39,7 @@ def _partition_key(record: Record) -> str:
     return uuid.uuid4().hex
 
 
-class KinesisSink:
+class KinesisSink(BatchApiSink[dict[str, Any]]):
     def __init__(
         self,
         url: str,
@@ -52,81 +53,35 @@ class KinesisSink:
         max_attempts: int | None = None,
         client: Any | None = None,
     ) -> None:
-        self.url = url
-        self.max_record_bytes = min(max_record_bytes, MAX_RECORD_BYTES - 64)
+        limit = min(max_record_bytes, MAX_RECORD_BYTES - 64)
+        super().__init__(url, limit, max_buffer_records, max_attempts)
         self._stream = stream
-        self._max_attempts = max_attempts
         self._client = client or aws.client(
             "kinesis", endpoint_url=endpoint_url, region=region, credentials=credentials
         )
-        self._buffer: list[dict[str, Any]] = []
-        self._max_buffer = max_buffer_records
-        self._closed = False
-        self._last_error: str | None = None
 
-    def write(self, records: Sequence[Record]) -> None:
-        if self._closed:
-            raise SinkError(self.url, "sink is closed")
-        check_sizes(self.url, records, self.max_record_bytes)
-        if len(self._buffer) + len(records) > self._max_buffer:
-            raise SinkFullError(self.url, f"buffer holds {len(self._buffer)} records; flush first")
-        self._buffer.extend({"Data": r.value, "PartitionKey": _partition_key(r)} for r in records)
+    def _entries(self, records: Sequence[Record]) -> Iterable[dict[str, Any]]:
+        return ({"Data": r.value, "PartitionKey": _partition_key(r)} for r in records)
 
     def _batches(self, entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-        batches: list[list[dict[str, Any]]] = [[]]
-        size = 0
-        for e in entries:
-            n = len(e["Data"]) + len(e["PartitionKey"])
-            if len(batches[-1]) >= _MAX_BATCH_RECORDS or size + n > _MAX_BATCH_BYTES:
-                batches.append([])
-                size = 0
-            batches[-1].append(e)
-            size += n
-        return [b for b in batches if b]
+        def size(e: dict[str, Any]) -> int:
+            return len(e["Data"]) + len(e["PartitionKey"])
 
-    def flush(self, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        pending = self._buffer
-        delay = 0.05
-        attempts = 0
-        while pending:
-            attempts += 1
-            failed: list[dict[str, Any]] = []
-            for batch in self._batches(pending):
-                try:
-                    reply = self._client.put_records(StreamName=self._stream, Records=batch)
-                except (ClientError, BotoCoreError) as exc:
-                    self._last_error = str(exc)
-                    failed.extend(batch)
-                    continue
-                if reply.get("FailedRecordCount", 0):
-                    for entry, result in zip(batch, reply["Records"], strict=True):
-                        if "ErrorCode" in result:
-                            self._last_error = (
-                                f"{result['ErrorCode']}: {result.get('ErrorMessage')}"
-                            )
-                            failed.append(entry)
-            pending = failed
-            self._buffer = pending
-            if pending:
-                out_of_attempts = self._max_attempts is not None and attempts >= self._max_attempts
-                if out_of_attempts or time.monotonic() + delay > deadline:
-                    raise SinkError(
-                        self.url, f"{len(pending)} records not accepted: {self._last_error}"
-                    )
-                time.sleep(delay)
-                delay = min(delay * 2, 2.0)
-        self._last_error = None
+        return cut(entries, size, _MAX_BATCH_RECORDS, _MAX_BATCH_BYTES)
 
-    def healthy(self) -> bool:
-        return not self._closed and self._last_error is None
-
-    def close(self, timeout: float = 10.0) -> None:
-        if not self._closed:
-            try:
-                self.flush(timeout)
-            finally:
-                self._closed = True
+    def _send(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        try:
+            reply = self._client.put_records(StreamName=self._stream, Records=batch)
+        except (ClientError, BotoCoreError) as exc:
+            self._last_error = str(exc)
+            return batch
+        failed = []
+        if reply.get("FailedRecordCount", 0):
+            for entry, result in zip(batch, reply["Records"], strict=True):
+                if "ErrorCode" in result:
+                    self._last_error = f"{result['ErrorCode']}: {result.get('ErrorMessage')}"
+                    failed.append(entry)
+        return failed
 
 
 class KinesisSource:

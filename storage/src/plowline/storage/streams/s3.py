@@ -23,6 +23,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 from plowline.storage.streams import aws
 from plowline.storage.streams.base import Record, SinkError, SinkFullError, SourceError, check_sizes
+from plowline.storage.streams.batched import ClosingSink
 
 _LEN = struct.Struct(">I")
 
@@ -48,7 +49,7 @@ def unframe(data: bytes, framing: str) -> list[bytes]:
     return out
 
 
-class S3Sink:
+class S3Sink(ClosingSink):
     def __init__(
         self,
         url: str,
@@ -85,8 +86,6 @@ class S3Sink:
         self._buffer: list[bytes] = []
         self._buffered = 0
         self._max_buffer = max_buffer_bytes
-        self._closed = False
-        self._last_error: str | None = None
 
     def _default_key(self) -> str:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
@@ -98,8 +97,7 @@ class S3Sink:
         return gzip.compress(body, compresslevel=6) if self._compress else body
 
     def write(self, records: Sequence[Record]) -> None:
-        if self._closed:
-            raise SinkError(self.url, "sink is closed")
+        self._check_open()
         check_sizes(self.url, records, self.max_record_bytes)
         if self._check_newlines and any(b"\n" in r.value for r in records):
             raise SinkError(self.url, "a record holds a newline; use framing='length'")
@@ -143,16 +141,6 @@ class S3Sink:
         self._last_error = error
         if error is not None:
             raise SinkError(self.url, f"{error}; {len(kept)} records kept for the next flush")
-
-    def healthy(self) -> bool:
-        return not self._closed and self._last_error is None
-
-    def close(self, timeout: float = 10.0) -> None:
-        if not self._closed:
-            try:
-                self.flush(timeout)
-            finally:
-                self._closed = True
 
 
 class S3Source:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 from plowline.storage.streams import aws
-from plowline.storage.streams.base import Record, SinkError, SinkFullError, SourceError, check_sizes
+from plowline.storage.streams.base import Record, SinkError, SourceError
+from plowline.storage.streams.batched import BatchApiSink, cut
 
 SQS_LIMIT = 256 * 1024
 # base64 grows 4/3; leave room for the key attribute.
@@ -36,7 +37,7 @@ def _entry_size(entry: dict[str, Any]) -> int:
     return len(entry["MessageBody"]) + len(key) + 16
 
 
-class SqsSink:
+class SqsSink(BatchApiSink[dict[str, Any]]):
     def __init__(
         self,
         url: str,
@@ -51,25 +52,15 @@ class SqsSink:
         queue_url: str | None = None,
         client: Any | None = None,
     ) -> None:
-        self.url = url
-        self.max_record_bytes = min(max_record_bytes, MAX_RECORD_BYTES)
-        self._max_attempts = max_attempts
+        limit = min(max_record_bytes, MAX_RECORD_BYTES)
+        super().__init__(url, limit, max_buffer_records, max_attempts)
         self._client = client or aws.client(
             "sqs", endpoint_url=endpoint_url, region=region, credentials=credentials
         )
         self._queue_url = queue_url or _queue_url(self._client, url, queue, SinkError)
-        self._buffer: list[dict[str, Any]] = []
-        self._max_buffer = max_buffer_records
         self._counter = 0
-        self._closed = False
-        self._last_error: str | None = None
 
-    def write(self, records: Sequence[Record]) -> None:
-        if self._closed:
-            raise SinkError(self.url, "sink is closed")
-        check_sizes(self.url, records, self.max_record_bytes)
-        if len(self._buffer) + len(records) > self._max_buffer:
-            raise SinkFullError(self.url, f"buffer holds {len(self._buffer)} records; flush first")
+    def _entries(self, records: Sequence[Record]) -> Iterable[dict[str, Any]]:
         for r in records:
             self._counter += 1
             entry: dict[str, Any] = {
@@ -78,58 +69,21 @@ class SqsSink:
             }
             if r.key is not None:
                 entry["MessageAttributes"] = {"key": {"DataType": "Binary", "BinaryValue": r.key}}
-            self._buffer.append(entry)
+            yield entry
 
-    def _batches(self) -> list[list[dict[str, Any]]]:
-        batches: list[list[dict[str, Any]]] = [[]]
-        size = 0
-        for e in self._buffer:
-            n = _entry_size(e)
-            if len(batches[-1]) >= 10 or size + n > SQS_LIMIT:
-                batches.append([])
-                size = 0
-            batches[-1].append(e)
-            size += n
-        return [b for b in batches if b]
+    def _batches(self, entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+        return cut(entries, _entry_size, 10, SQS_LIMIT)
 
-    def flush(self, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        delay = 0.05
-        attempts = 0
-        while self._buffer:
-            attempts += 1
-            failed: list[dict[str, Any]] = []
-            for batch in self._batches():
-                try:
-                    reply = self._client.send_message_batch(QueueUrl=self._queue_url, Entries=batch)
-                except (ClientError, BotoCoreError) as exc:
-                    self._last_error = str(exc)
-                    failed.extend(batch)
-                    continue
-                bad = {f["Id"]: f for f in reply.get("Failed", [])}
-                for f in bad.values():
-                    self._last_error = f"{f.get('Code')}: {f.get('Message')}"
-                failed.extend(e for e in batch if e["Id"] in bad)
-            self._buffer = failed
-            if failed:
-                out_of_attempts = self._max_attempts is not None and attempts >= self._max_attempts
-                if out_of_attempts or time.monotonic() + delay > deadline:
-                    raise SinkError(
-                        self.url, f"{len(failed)} messages not sent: {self._last_error}"
-                    )
-                time.sleep(delay)
-                delay = min(delay * 2, 2.0)
-        self._last_error = None
-
-    def healthy(self) -> bool:
-        return not self._closed and self._last_error is None
-
-    def close(self, timeout: float = 10.0) -> None:
-        if not self._closed:
-            try:
-                self.flush(timeout)
-            finally:
-                self._closed = True
+    def _send(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        try:
+            reply = self._client.send_message_batch(QueueUrl=self._queue_url, Entries=batch)
+        except (ClientError, BotoCoreError) as exc:
+            self._last_error = str(exc)
+            return batch
+        bad = {f["Id"]: f for f in reply.get("Failed", [])}
+        for f in bad.values():
+            self._last_error = f"{f.get('Code')}: {f.get('Message')}"
+        return [e for e in batch if e["Id"] in bad]
 
 
 class SqsSource:

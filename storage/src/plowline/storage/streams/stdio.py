@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from typing import IO
 
 from plowline.storage.streams.base import Record, SinkError, SourceError, check_sizes
+from plowline.storage.streams.batched import ClosingSink
 from plowline.storage.streams.encoding import check_encoding, decode_line, encode_lines
 
 
-class StdoutSink:
+class StdoutSink(ClosingSink):
     def __init__(
         self,
         url: str,
@@ -29,12 +30,9 @@ class StdoutSink:
         self.max_record_bytes = max_record_bytes
         self._encoding = check_encoding(url, encoding, SinkError)
         self._out = stream if stream is not None else sys.stdout.buffer
-        self._closed = False
-        self._last_error: str | None = None
 
     def write(self, records: Sequence[Record]) -> None:
-        if self._closed:
-            raise SinkError(self.url, "sink is closed")
+        self._check_open()
         check_sizes(self.url, records, self.max_record_bytes)
         data = encode_lines(self.url, [r.value for r in records], self._encoding)
         try:
@@ -50,16 +48,6 @@ class StdoutSink:
         except (OSError, ValueError) as exc:
             self._last_error = str(exc)
             raise SinkError(self.url, f"flush failed: {exc}") from exc
-
-    def healthy(self) -> bool:
-        return not self._closed and self._last_error is None
-
-    def close(self, timeout: float = 10.0) -> None:
-        if not self._closed:
-            try:
-                self.flush(timeout)
-            finally:
-                self._closed = True
 
 
 class StdinSource:
