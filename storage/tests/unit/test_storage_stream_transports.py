@@ -248,3 +248,25 @@ def test_base64_lines_round_trip_any_bytes(values: list[bytes]) -> None:
     data = encode_lines("t:", values, "base64")
     lines = data.split(b"\n")[:-1]
     assert [decode_line("t:", line, "base64", SourceError) for line in lines] == values
+
+
+def test_kafka_source_session_timeout_comes_from_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    from plowline.storage.streams import kafka
+
+    seen: list[dict[str, Any]] = []
+
+    class Recording:
+        def __init__(self, settings: dict[str, Any]) -> None:
+            seen.append(settings)
+
+        def subscribe(self, topics: list[str]) -> None:
+            return None
+
+    monkeypatch.setattr(kafka, "Consumer", Recording)
+    open_source("kafka://127.0.0.1:9/enriched?group=pg&session_timeout_ms=6000")
+    open_source("kafka://127.0.0.1:9/enriched?group=pg")
+    assert seen[0]["session.timeout.ms"] == 6000
+    assert seen[0]["group.id"] == "pg"
+    assert "session.timeout.ms" not in seen[1]
+    with pytest.raises(SourceError, match="not a number"):
+        open_source("kafka://127.0.0.1:9/enriched?session_timeout_ms=soon")

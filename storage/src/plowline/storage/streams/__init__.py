@@ -43,6 +43,7 @@ _INTS = {
     "chunk_bytes",
     "max_attempts",
     "max_object_bytes",
+    "session_timeout_ms",
 }
 _FLOATS = {"max_age"}
 _BOOLS = {"compress", "directory", "fsync"}

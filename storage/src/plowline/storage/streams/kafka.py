@@ -143,6 +143,7 @@ class KafkaSource:
         *,
         group: str = "plowline",
         offset_reset: str = "earliest",
+        session_timeout_ms: int | None = None,
         config: Mapping[str, Any] | None = None,
     ) -> None:
         self.url = url
@@ -153,6 +154,10 @@ class KafkaSource:
             "auto.offset.reset": offset_reset,
             "enable.partition.eof": False,
         }
+        if session_timeout_ms is not None:
+            # librdkafka's default is 45 s: how long a crashed member's partitions wait before
+            # the group hands them to a restarted one.
+            settings["session.timeout.ms"] = session_timeout_ms
         settings.update(config or {})
         try:
             self._consumer = Consumer(settings)
