@@ -21,16 +21,15 @@ from dataclasses import dataclass, field
 
 from plowline.tracker.clock import Clock, system_clock_ms
 from plowline.tracker.emitters.delivery import (
-    Delivery,
     DeliveryFailure,
-    DeliverySettings,
     FailureCallback,
     Method,
     SuccessCallback,
+    build_delivery,
 )
 from plowline.tracker.emitters.retry import RetryPolicy
-from plowline.tracker.emitters.store import EventStore, MemoryStore, Payload
-from plowline.tracker.emitters.transport import Endpoint, HttpClientTransport, Transport
+from plowline.tracker.emitters.store import EventStore, Payload
+from plowline.tracker.emitters.transport import Transport
 from plowline.tracker.emitters.wire import GET_PATH, POST_PATH
 from plowline.tracker.errors import ConfigurationError, EmitterClosedError
 
@@ -84,25 +83,22 @@ class BackgroundEmitter:
             raise ConfigurationError(f"queue_size must be >= 1, got {queue_size}")
         if flush_interval_s <= 0:
             raise ConfigurationError(f"flush_interval_s must be > 0, got {flush_interval_s}")
-        settings = DeliverySettings(
+        self._delivery = build_delivery(
+            endpoint,
             method=method,
             batch_size=batch_size,
             max_bytes=max_bytes,
-            retry=retry or RetryPolicy(),
-            get_path=get_path,
-            post_path=post_path,
-        )
-        if transport is None:
-            transport = HttpClientTransport(Endpoint.parse(endpoint), timeout_s=request_timeout_s)
-        self._delivery = Delivery(
-            settings,
-            transport=transport,
-            store=store if store is not None else MemoryStore(),
-            clock=clock,
-            sleep=sleep or self._interruptible_sleep,
-            rand=rand,
+            retry=retry,
+            request_timeout_s=request_timeout_s,
+            store=store,
             on_success=on_success,
             on_failure=on_failure,
+            clock=clock,
+            transport=transport,
+            sleep=sleep or self._interruptible_sleep,
+            rand=rand,
+            get_path=get_path,
+            post_path=post_path,
         )
         self._batch_size = batch_size
         self._queue_size = queue_size

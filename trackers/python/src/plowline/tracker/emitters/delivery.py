@@ -12,8 +12,13 @@ from typing import Literal
 
 from plowline.tracker.clock import Clock
 from plowline.tracker.emitters.retry import Outcome, RetryPolicy, classify
-from plowline.tracker.emitters.store import EventStore, Payload
-from plowline.tracker.emitters.transport import HttpResponse, Transport
+from plowline.tracker.emitters.store import EventStore, MemoryStore, Payload
+from plowline.tracker.emitters.transport import (
+    Endpoint,
+    HttpClientTransport,
+    HttpResponse,
+    Transport,
+)
 from plowline.tracker.emitters.wire import (
     GET_PATH,
     NO_HEADERS,
@@ -189,3 +194,45 @@ class Delivery:
                 self._on_failure(payloads, failure)
             except Exception:
                 log.exception("on_failure callback raised")
+
+
+def build_delivery(
+    endpoint: str,
+    *,
+    method: Method,
+    batch_size: int,
+    max_bytes: int,
+    retry: RetryPolicy | None,
+    request_timeout_s: float,
+    store: EventStore | None,
+    on_success: SuccessCallback | None,
+    on_failure: FailureCallback | None,
+    clock: Clock,
+    transport: Transport | None,
+    sleep: Callable[[float], bool],
+    rand: Callable[[], float],
+    get_path: str,
+    post_path: str,
+) -> Delivery:
+    """The delivery engine an emitter drives, from the emitter's keyword arguments (the
+    stdlib HTTP transport and an in-memory store unless others are given)."""
+    settings = DeliverySettings(
+        method=method,
+        batch_size=batch_size,
+        max_bytes=max_bytes,
+        retry=retry or RetryPolicy(),
+        get_path=get_path,
+        post_path=post_path,
+    )
+    if transport is None:
+        transport = HttpClientTransport(Endpoint.parse(endpoint), timeout_s=request_timeout_s)
+    return Delivery(
+        settings,
+        transport=transport,
+        store=store if store is not None else MemoryStore(),
+        clock=clock,
+        sleep=sleep,
+        rand=rand,
+        on_success=on_success,
+        on_failure=on_failure,
+    )

@@ -9,16 +9,15 @@ from collections.abc import Callable
 
 from plowline.tracker.clock import Clock, system_clock_ms
 from plowline.tracker.emitters.delivery import (
-    Delivery,
     DeliveryFailure,
-    DeliverySettings,
     FailureCallback,
     Method,
     SuccessCallback,
+    build_delivery,
 )
 from plowline.tracker.emitters.retry import RetryPolicy
-from plowline.tracker.emitters.store import EventStore, MemoryStore, Payload
-from plowline.tracker.emitters.transport import Endpoint, HttpClientTransport, Transport
+from plowline.tracker.emitters.store import EventStore, Payload
+from plowline.tracker.emitters.transport import Transport
 from plowline.tracker.emitters.wire import GET_PATH, POST_PATH
 from plowline.tracker.errors import EmitterClosedError
 
@@ -50,25 +49,22 @@ class SyncEmitter:
         get_path: str = GET_PATH,
         post_path: str = POST_PATH,
     ) -> None:
-        settings = DeliverySettings(
+        self._delivery = build_delivery(
+            endpoint,
             method=method,
             batch_size=batch_size,
             max_bytes=max_bytes,
-            retry=retry or RetryPolicy(),
-            get_path=get_path,
-            post_path=post_path,
-        )
-        if transport is None:
-            transport = HttpClientTransport(Endpoint.parse(endpoint), timeout_s=request_timeout_s)
-        self._delivery = Delivery(
-            settings,
-            transport=transport,
-            store=store if store is not None else MemoryStore(),
-            clock=clock,
-            sleep=sleep,
-            rand=rand,
+            retry=retry,
+            request_timeout_s=request_timeout_s,
+            store=store,
             on_success=on_success,
             on_failure=on_failure,
+            clock=clock,
+            transport=transport,
+            sleep=sleep,
+            rand=rand,
+            get_path=get_path,
+            post_path=post_path,
         )
         self._closed = False
         self._close_lock = threading.Lock()
