@@ -21,32 +21,19 @@ from plowline.conformance.harness.cases import (
 )
 from plowline.conformance.harness.errors import FileProblemsError
 from plowline.conformance.harness.matrix import capability_names
+from plowline.conformance.harness.pipeline_checks import cover_problem
 from plowline.conformance.harness.schemas import event_validator, problems, request_validator
 from plowline.spec.data import data_path
 from plowline.spec.tables import enriched_fields, parameters
 
 
 def _cover_problem(ref: str, names: Mapping[str, set[str]]) -> str | None:
-    kind, _, target = ref.partition("#")
-    if kind in names:
-        return None if target in names[kind] else f"covers {ref!r}: no such {kind} entry"
-    if kind == "schemas":
-        parts = target.split("/")
-        ok = (
-            len(parts) == 3
-            and data_path("schemas", parts[0], parts[1], "jsonschema", parts[2]).is_file()
-        )
-        return None if ok else f"covers {ref!r}: no such schema under spec/schemas"
-    if kind == "badrows":
-        folder = data_path("schemas", "com.snowplowanalytics.snowplow.badrows", target)
-        return None if folder.is_dir() else f"covers {ref!r}: no such bad-row type"
-    if kind == "vectors":
-        return (
-            None
-            if data_path("vectors", "tracker", f"{target}.yaml").is_file()
-            else (f"covers {ref!r}: no such tracker vector")
-        )
-    return f"covers {ref!r}: unknown reference kind"
+    return cover_problem(
+        ref,
+        names,
+        lambda target: data_path("vectors", "tracker", f"{target}.yaml").is_file(),
+        "tracker vector",
+    )
 
 
 def _named_params(expect: Mapping[str, Any]) -> Iterable[str]:

@@ -9,7 +9,7 @@ status it expects, and every bad-row type named exists in the spec.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from pathlib import Path
 
@@ -27,7 +27,14 @@ from plowline.spec.tables import enriched_fields, parameters
 BADROWS_VENDOR = "com.snowplowanalytics.snowplow.badrows"
 
 
-def cover_problem(ref: str, names: Mapping[str, set[str]]) -> str | None:
+def cover_problem(
+    ref: str,
+    names: Mapping[str, set[str]],
+    vector_exists: Callable[[str], bool] = lambda target: spec_vector_path(target) is not None,
+    vector_kind: str = "enrich/bad vector",
+) -> str | None:
+    """Why a case's `covers` reference does not resolve, or None. Shared by the tracker cases
+    (whose `vectors#` are tracker vectors) and the pipeline cases (enrich/bad vectors)."""
     kind, _, target = ref.partition("#")
     if kind in names:
         return None if target in names[kind] else f"covers {ref!r}: no such {kind} entry"
@@ -42,8 +49,7 @@ def cover_problem(ref: str, names: Mapping[str, set[str]]) -> str | None:
         ok = data_path("schemas", BADROWS_VENDOR, target).is_dir()
         return None if ok else f"covers {ref!r}: no such bad-row type"
     if kind == "vectors":
-        ok = spec_vector_path(target) is not None
-        return None if ok else f"covers {ref!r}: no such enrich/bad vector"
+        return None if vector_exists(target) else f"covers {ref!r}: no such {vector_kind}"
     return f"covers {ref!r}: unknown reference kind"
 
 
