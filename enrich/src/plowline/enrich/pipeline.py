@@ -306,18 +306,22 @@ def _page_uri(event: EnrichedEvent, state: EnrichState) -> None:
     if url is None and state.raw.payload.referer_uri is not None:
         url = tsv_safe(state.raw.payload.referer_uri)
         event.set("page_url", url)
-    if url is None:
-        return
+    if url is not None:
+        _set_uri_parts(event, "page_url", url, "page")
+
+
+def _set_uri_parts(event: EnrichedEvent, source: str, url: str, prefix: str) -> None:
+    """The <prefix>_url* fields (scheme, host, port, path, query, fragment) of a URL field."""
     try:
         parts = explode(url)
     except UriError as exc:
-        raise EnrichmentError(input_data("page_url", url, str(exc))) from exc
-    event.set("page_urlscheme", parts.scheme)
-    event.set("page_urlhost", parts.host)
-    event.set("page_urlport", str(parts.port))
-    event.set("page_urlpath", parts.path)
-    event.set("page_urlquery", parts.query)
-    event.set("page_urlfragment", parts.fragment)
+        raise EnrichmentError(input_data(source, url, str(exc))) from exc
+    event.set(f"{prefix}_urlscheme", parts.scheme)
+    event.set(f"{prefix}_urlhost", parts.host)
+    event.set(f"{prefix}_urlport", str(parts.port))
+    event.set(f"{prefix}_urlpath", parts.path)
+    event.set(f"{prefix}_urlquery", parts.query)
+    event.set(f"{prefix}_urlfragment", parts.fragment)
 
 
 def _derived_tstamp(event: EnrichedEvent, state: EnrichState) -> None:
@@ -356,18 +360,8 @@ def _ms(params: dict[str, str | None], name: str, fallback: str) -> int:
 
 def _referer_uri(event: EnrichedEvent, state: EnrichState) -> None:
     referrer = event.get("page_referrer")
-    if referrer is None:
-        return
-    try:
-        parts = explode(referrer)
-    except UriError as exc:
-        raise EnrichmentError(input_data("page_referrer", referrer, str(exc))) from exc
-    event.set("refr_urlscheme", parts.scheme)
-    event.set("refr_urlhost", parts.host)
-    event.set("refr_urlport", str(parts.port))
-    event.set("refr_urlpath", parts.path)
-    event.set("refr_urlquery", parts.query)
-    event.set("refr_urlfragment", parts.fragment)
+    if referrer is not None:
+        _set_uri_parts(event, "page_referrer", referrer, "refr")
 
 
 def _page_query(event: EnrichedEvent, state: EnrichState) -> None:
