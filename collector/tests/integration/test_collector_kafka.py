@@ -7,9 +7,7 @@ import contextlib
 import http.client
 import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +20,7 @@ from plowline.collector.app import build_sink
 from plowline.collector.config import KafkaSinkConfig
 from plowline.collector.framing import unpack
 from plowline.collector.payload import CollectorPayload, decode
-from plowline.collector.testing import make_client
+from plowline.collector.testing import free_port, make_client, spawn_collector
 from plowline.storage.streams import Record, Sink
 
 pytestmark = pytest.mark.kafka
@@ -101,17 +99,10 @@ def test_collector_to_kafka_end_to_end(kafka: Any, kafka_topic: str, framing: st
     assert all(p.collector.endswith("-kafka") for p in payloads)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _start_collector(
     bootstrap: str, topic: str, tmp_path: Path, *, drain: float = 60, spill: bool = False
 ) -> tuple[subprocess.Popen[bytes], int]:
-    port = _free_port()
+    port = free_port()
     config = tmp_path / f"collector-{port}.toml"
     spill_line = f'spill_directory = "{tmp_path / "spill"}"\n' if spill else ""
     config.write_text(
@@ -122,23 +113,7 @@ def _start_collector(
         'producer = { "reconnect.backoff.max.ms" = 500 }\n'
         '[sinks.bad]\ntype = "memory"\n'
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PLOWLINE_COLLECTOR_")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "plowline.collector.cli", "--config", str(config)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group: cleanup can end the worker too
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc, port
-        except OSError:
-            assert proc.poll() is None, "collector exited"
-            assert time.monotonic() < deadline, "collector did not start"
-            time.sleep(0.05)
+    return spawn_collector(config, port, timeout=60), port
 
 
 def _terminate(proc: subprocess.Popen[bytes]) -> None:

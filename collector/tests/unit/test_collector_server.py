@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import http.client
-import os
 import signal
 import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,26 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from plowline.collector.framing import unpack
 from plowline.collector.payload import CollectorPayload, decode
+from plowline.collector.testing import CollectorStartError, end_group, free_port, spawn_collector
 
 TP2 = "/com.snowplowanalytics.snowplow/tp2"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _end_group(proc: subprocess.Popen[bytes]) -> None:
-    """End the collector and its granian worker (same process group), gracefully if possible."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(30)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
 
 
 class Running:
@@ -94,7 +73,7 @@ class Running:
 
 @pytest.fixture(params=["granian", "uvicorn"])
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Running]:
-    port = _free_port()
+    port = free_port()
     good, bad = tmp_path / "good", tmp_path / "bad"
     config = tmp_path / "collector.toml"
     config.write_text(
@@ -103,27 +82,13 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Running]:
         f'[sinks.bad]\ntype = "file"\ndirectory = "{bad}"\n'
         "[buffer]\nlinger_ms = 50\n"
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "plowline.collector.cli", "--config", str(config)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # its own process group: teardown can end the worker too
-        env={k: v for k, v in os.environ.items() if not k.startswith("PLOWLINE_COLLECTOR_")},
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                _end_group(proc)
-                stderr = proc.stderr.read().decode() if proc.stderr else ""
-                pytest.fail(f"collector did not start: {stderr}")
-            time.sleep(0.05)
+    try:
+        proc = spawn_collector(config, port, stderr=subprocess.PIPE)
+    except CollectorStartError as exc:
+        pytest.fail(str(exc))
     running = Running(proc, port, good, bad)
     yield running
-    _end_group(proc)
+    end_group(proc)
     if proc.stderr:
         proc.stderr.close()
 
@@ -186,7 +151,7 @@ def test_real_server_survives_malformed_http(server: Running) -> None:
 @pytest.fixture(scope="module")
 def granian_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     tmp = tmp_path_factory.mktemp("fuzz")
-    port = _free_port()
+    port = free_port()
     good, bad = tmp / "good", tmp / "bad"
     config = tmp / "collector.toml"
     config.write_text(
@@ -195,29 +160,16 @@ def granian_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
         f'[sinks.good]\ntype = "file"\ndirectory = "{good}"\n'
         f'[sinks.bad]\ntype = "file"\ndirectory = "{bad}"\n'
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "plowline.collector.cli", "--config", str(config)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("PLOWLINE_COLLECTOR_")},
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                _end_group(proc)
-                pytest.fail("collector did not start")
-            time.sleep(0.05)
+    try:
+        proc = spawn_collector(config, port)
+    except CollectorStartError as exc:
+        pytest.fail(str(exc))
     running = Running(proc, port, good, bad)
     yield running
     running.stop()
     for payload in running.payloads():  # every stored record decodes
         assert payload.schema.startswith("iglu:")
-    _end_group(proc)
+    end_group(proc)
 
 
 _BYTES_NO_CRLF = st.binary(max_size=80).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b""))

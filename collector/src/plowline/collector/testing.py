@@ -4,12 +4,23 @@ harness = make_harness({"cookie": {"domains": ["example.com"]}})
 response = harness.request("GET", "/i", query="e=pv")
 [payload] = harness.payloads()
 harness.close()
+
+It also starts the collector as a real process (`spawn_collector`, `end_group`) for tests that
+need its server and signals.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -136,3 +147,57 @@ def make_harness(
     app = build_app(config, good_sink=good, bad_sink=bad)
     app.start()
     return Harness(app, AsgiCollector(app), good, bad)
+
+
+class CollectorStartError(RuntimeError):
+    """The collector process exited or did not listen in time."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def spawn_collector(
+    config: Path, port: int, *, timeout: float = 30.0, stderr: int = subprocess.DEVNULL
+) -> subprocess.Popen[bytes]:
+    """`plowline.collector.cli --config` as a real process, returned once it listens on `port`.
+
+    It runs in its own process group (so `end_group` also ends the server's workers) and
+    without the caller's PLOWLINE_COLLECTOR_* overrides, so `config` alone decides. On
+    failure the group is ended and CollectorStartError says why (with stderr if piped).
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "plowline.collector.cli", "--config", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        start_new_session=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("PLOWLINE_COLLECTOR_")},
+    )
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc
+        except OSError:
+            exited = proc.poll() is not None
+            if exited or time.monotonic() > deadline:
+                end_group(proc)
+                why = "exited during start-up" if exited else f"did not listen within {timeout} s"
+                output = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                raise CollectorStartError(f"collector {why}: {output}".strip()) from None
+            time.sleep(0.05)
+
+
+def end_group(proc: subprocess.Popen[bytes], grace: float = 30.0) -> None:
+    """End a spawned collector and its workers: SIGTERM (it drains), then SIGKILL the group."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(grace)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,20 +19,14 @@ import pytest
 import yaml
 from plowline.collector.framing import unpack
 from plowline.collector.payload import CollectorPayload, decode
+from plowline.collector.testing import end_group, free_port, spawn_collector
 
 DRIVER_DIR = Path(__file__).resolve().parents[2] / "driver"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def collector(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
-    port = _free_port()
+    port = free_port()
     good = tmp_path / "good"
     config = tmp_path / "collector.toml"
     config.write_text(
@@ -43,28 +34,11 @@ def collector(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[byte
         f'[sinks.good]\ntype = "file"\ndirectory = "{good}"\n'
         f'[sinks.bad]\ntype = "file"\ndirectory = "{tmp_path / "bad"}"\n'
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "plowline.collector.cli", "--config", str(config)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("PLOWLINE_COLLECTOR_")},
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            assert proc.poll() is None, "collector exited during start-up"
-            assert time.monotonic() < deadline, "collector did not listen within 60 s"
-            time.sleep(0.05)
+    proc = spawn_collector(config, port, timeout=60)
     try:
         yield f"http://127.0.0.1:{port}", good, proc
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        end_group(proc)
 
 
 def _ask(driver: subprocess.Popen[str], seq: int, cmd: str, **fields: Any) -> dict[str, Any]:
