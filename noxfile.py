@@ -34,6 +34,10 @@ def _members() -> dict[str, Path]:
 
 
 MEMBERS = _members()
+# Trackers in compiled languages (Go, Java, Rust) live outside the uv workspace; each has a
+# ci.sh (build, lint, unit tests), an optional bench.sh, and an optional driver/build.sh that
+# builds its conformance driver.
+NATIVE_TRACKERS = sorted(p.parent.name for p in (ROOT / "trackers").glob("*/ci.sh"))
 E2E_TESTS = "conformance/tests/integration/test_conformance_e2e.py"
 
 
@@ -116,15 +120,31 @@ def javascript(session: nox.Session) -> None:
         session.run("npm", "test", external=True, env={"CI": os.environ.get("CI", "")})
 
 
+if NATIVE_TRACKERS:
+
+    @nox.session(venv_backend="none", tags=["ci"])
+    @nox.parametrize("language", NATIVE_TRACKERS)
+    def tracker(session: nox.Session, language: str) -> None:
+        """A compiled-language tracker (trackers/<language>/ci.sh): build, lint, unit tests."""
+        session.run("bash", str(ROOT / "trackers" / language / "ci.sh"), external=True)
+
+
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmarks: `nox -s bench -- <component>` (e.g. spec); prints figures and baseline ratios."""
+    """Benchmarks: `nox -s bench -- <component>` (e.g. spec, go); prints figures and ratios."""
     _sync(session)
-    wanted = session.posargs or list(MEMBERS)
-    unknown = [c for c in wanted if c not in MEMBERS]
+    wanted = session.posargs or [*MEMBERS, *NATIVE_TRACKERS]
+    unknown = [c for c in wanted if c not in MEMBERS and c not in NATIVE_TRACKERS]
     if unknown:
-        session.error(f"unknown component(s) {unknown}; choose from {sorted(MEMBERS)}")
+        choices = sorted([*MEMBERS, *NATIVE_TRACKERS])
+        session.error(f"unknown component(s) {unknown}; choose from {choices}")
     for component in wanted:
+        if component in NATIVE_TRACKERS:
+            script = ROOT / "trackers" / component / "bench.sh"
+            if not script.exists():
+                session.error(f"{component} has no bench.sh")
+            session.run("bash", str(script), external=True)
+            continue
         scripts = sorted((ROOT / MEMBERS[component] / "benchmarks").glob("bench_*.py"))
         if not scripts:
             session.error(f"{component} has no benchmarks/bench_*.py")
@@ -181,6 +201,8 @@ def conformance(session: nox.Session) -> None:
         with session.chdir(ROOT / "trackers" / "javascript"):
             session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
             session.run("npm", "run", "build", external=True)
+    for build in sorted((ROOT / "trackers").glob("*/driver/build.sh")):
+        session.run("bash", str(build), external=True)  # compiled drivers (Go, Java, Rust)
     out = ROOT / "artifacts" / "conformance"
     out.mkdir(parents=True, exist_ok=True)
     reports: list[Path] = []
