@@ -1,4 +1,4 @@
-"""Mutation score of the tracker tier: run it against every mutant of the Python tracker.
+"""Mutation score of the tracker tier: run it against every mutant of every tracker.
 
 A mutant is *killed* when at least one case fails against it. Errors do not count as kills:
 a mutant that crashes its driver says more about the patch than about the suite, so such a
@@ -37,10 +37,11 @@ class Mutant:
     name: str
     bug: str
     killers: tuple[str, ...]
+    manifests: Path = MANIFESTS
 
     @property
     def manifest(self) -> Path:
-        return MANIFESTS / f"{self.name}.yaml"
+        return self.manifests / f"{self.name}.yaml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +63,27 @@ def load_mutants(path: Path = MUTANTS_FILE) -> list[Mutant]:
     if not isinstance(doc, list):
         raise ValueError(f"{path}: a list of mutants expected")
     mutants = [
-        Mutant(name=str(m["name"]), bug=str(m["bug"]), killers=tuple(m["killers"])) for m in doc
+        Mutant(
+            name=str(m["name"]),
+            bug=str(m["bug"]),
+            killers=tuple(m["killers"]),
+            manifests=path.parent / "manifests",
+        )
+        for m in doc
     ]
     names = [m.name for m in mutants]
     if len(set(names)) != len(names) or any(not m.killers for m in mutants):
         raise ValueError(f"{path}: mutant names must be unique and each needs killers")
+    return mutants
+
+
+def load_all_mutants() -> list[Mutant]:
+    """The Python tracker's mutants and every other tracker's (trackers/<lang>/mutants/)."""
+    files = [MUTANTS_FILE, *sorted((HERE.parents[1] / "trackers").glob("*/mutants/mutants.yaml"))]
+    mutants = [m for f in files for m in load_mutants(f)]
+    names = [m.name for m in mutants]
+    if len(set(names)) != len(names):
+        raise ValueError("mutant names must be unique across trackers")
     return mutants
 
 
@@ -113,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="mutants run at once (default 2)")
     parser.add_argument("--report-dir", type=Path, help="write one JSON-lines report per mutant")
     args = parser.parse_args(argv)
-    mutants = load_mutants()
+    mutants = load_all_mutants()
     unknown = set(args.mutants) - {m.name for m in mutants}
     if unknown or args.jobs < 1:
         parser.print_usage(sys.stderr)
