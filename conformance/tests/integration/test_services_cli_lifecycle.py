@@ -101,3 +101,32 @@ def test_leftovers_of_a_crashed_owner_are_cleaned_on_next_start(env: dict[str, s
     assert not pid_alive(pid)
     assert not tmpdir.exists()
     assert plowline(env, "down").returncode == 0
+
+
+@pytest.mark.postgres
+def test_another_cache_dirs_start_never_removes_a_live_services_data(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """Two users of one machine (two cache dirs, two state files) share the temp root.
+
+    The first's PostgreSQL was started by a short-lived `up` command, so the pid in its temp
+    dir's name is gone; the second's cleanup must still see that the dir is in use.
+    """
+    first = plowline(env, "up", "postgres")
+    assert first.returncode == 0, first.stderr
+    pid = int(re.search(r"pid (\d+)", first.stderr).group(1))  # type: ignore[union-attr]
+    tmpdir = Path(re.search(r"temp dir (\S+)\)", first.stderr).group(1))  # type: ignore[union-attr]
+    dsn = dict(re.findall(r"^export (\w+)=(\S+)$", first.stdout, flags=re.MULTILINE))[
+        "PLOWLINE_POSTGRES_DSN"
+    ]
+    other = {**env, "PLOWLINE_CACHE_DIR": str(tmp_path / "other-user-cache")}
+    try:
+        second = plowline(other, "up", "postgres")
+        assert second.returncode == 0, second.stderr
+        assert str(tmpdir) not in second.stderr
+        assert tmpdir.exists()
+        assert pid_alive(pid)
+        with psycopg.connect(dsn) as conn:  # the first user's PostgreSQL still answers
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        plowline(other, "down", "--all")

@@ -162,3 +162,30 @@ def test_orphaned_temp_dirs_follow_their_owner_pid(store: StateStore, temp_root:
     assert ours.exists()
     assert unrelated.exists()
     assert pid_alive(os.getpid())
+
+
+def test_another_stores_live_service_keeps_its_temp_dir(tmp_path: Path, temp_root: Path) -> None:
+    """The starter (pid in the name) is gone; the in-use marker names a live service."""
+    starter = dead_pid()
+    mine, theirs = (
+        StateStore(tmp_path / "a" / "state.json"),
+        StateStore(tmp_path / "b" / "state.json"),
+    )
+    live_dir = temp_root / f"plowline-svc-postgres-{starter.pid}-live"
+    dead_dir = temp_root / f"plowline-svc-postgres-{starter.pid}-dead"
+    live_dir.mkdir()
+    dead_dir.mkdir()
+    service = sleeper(live_dir)
+    try:
+        theirs.add(record(live_dir, ProcessRef.of(service.pid), None))
+        theirs.add(record(dead_dir, dead_pid(), None))
+        theirs.remove(f"test-{dead_dir.name}")  # a dir left behind by a service that died
+
+        cleaned = clean_stale(mine, temp_root)
+
+        assert live_dir.exists()
+        assert not dead_dir.exists()
+        assert cleaned == [f"orphaned temp dir {dead_dir}; removed"]
+    finally:
+        service.kill()
+        service.wait()

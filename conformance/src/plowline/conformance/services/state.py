@@ -3,7 +3,9 @@
 `plowline services up` writes detached records (they outlive the CLI); a pytest session writes
 records owned by its own pid. Whoever starts a service next first removes the leftovers of
 crashed runs: records whose owner or service died, their process groups and temp dirs, and
-temp dirs no record explains.
+temp dirs no record explains and no live process uses. Other users of the machine keep other
+state files but share the temp root, so "in use" is judged by the processes themselves: the
+pid in a temp dir's name (its starter) and the service named by the dir's in-use marker.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from plowline.conformance.services.procs import ProcessRef, is_alive, pid_alive,
 TEMP_PREFIX = "plowline-svc-"
 # plowline-svc-<kind>-<owner pid>-<random>: the owner pid lets cleanup judge dirs without a record.
 _TEMP_NAME = re.compile(rf"^{re.escape(TEMP_PREFIX)}(?P<kind>[a-z]+)-(?P<owner>\d+)-")
+# Written into a service's temp dir once it runs: the starter (the pid in the name) may be a
+# short-lived `plowline services up` command, so the name alone cannot tell a dir in use.
+IN_USE_MARKER = ".plowline-service.json"
 
 
 @dataclass
@@ -116,6 +121,7 @@ class StateStore:
             return self._read()
 
     def add(self, record: InstanceRecord) -> None:
+        mark_in_use(record)
         with self.locked():
             records = [r for r in self._read() if r.id != record.id]
             records.append(record)
@@ -127,6 +133,25 @@ class StateStore:
 
     def replace(self, record: InstanceRecord) -> None:
         self.add(record)
+
+
+def mark_in_use(record: InstanceRecord) -> None:
+    """Name the service process in its temp dir, for every state store's cleanup to see."""
+    tmpdir = Path(record.tmpdir)
+    if tmpdir.is_dir():
+        marker = {"pid": record.pid, "start_ticks": record.start_ticks, "kind": record.kind}
+        (tmpdir / IN_USE_MARKER).write_text(json.dumps(marker))
+
+
+def _temp_dir_in_use(candidate: Path, starter_pid: int) -> bool:
+    if pid_alive(starter_pid):
+        return True  # its starter may be starting a service right now
+    try:
+        marker = json.loads((candidate / IN_USE_MARKER).read_text())
+        service = ProcessRef(int(marker["pid"]), marker.get("start_ticks"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return is_alive(service)
 
 
 def stop_record(record: InstanceRecord, grace: float = 20.0) -> None:
@@ -148,6 +173,7 @@ def clean_stale(store: StateStore, temp_root: Path | None = None) -> list[str]:
         for record in records:
             service_alive = is_alive(record.leader)
             if (service_alive or record.paused) and record.owner_alive():
+                mark_in_use(record)  # records written before markers existed get one too
                 keep.append(record)
                 continue
             stop_record(record, grace=10.0)
@@ -160,8 +186,8 @@ def clean_stale(store: StateStore, temp_root: Path | None = None) -> list[str]:
         match = _TEMP_NAME.match(candidate.name)
         if not match or not candidate.is_dir() or candidate.resolve() in live_dirs:
             continue
-        if pid_alive(int(match["owner"])):
-            continue  # its owner may be starting a service right now
+        if _temp_dir_in_use(candidate, int(match["owner"])):
+            continue
         shutil.rmtree(candidate, ignore_errors=True)
         cleaned.append(f"orphaned temp dir {candidate}; removed")
     return cleaned
