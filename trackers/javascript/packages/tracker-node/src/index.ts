@@ -52,14 +52,19 @@ export interface NodeTrackerConfig {
   onDrop?: (payloads: Payload[], reason: string) => void;
 }
 
-/** HTTP via the global fetch (undici keeps connections alive between requests). */
-export function fetchTransport(timeoutMs: number): Transport {
+/**
+ * HTTP via the global fetch (undici keeps connections alive between requests). A request ends
+ * at its timeout or when `stop` aborts (the tracker's close()), whichever comes first; an
+ * aborted request's connection is destroyed, not kept in the pool.
+ */
+export function fetchTransport(timeoutMs: number, stop?: AbortSignal): Transport {
   return async (req) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
     const res = await fetch(req.url, {
       method: req.method,
       headers: req.headers,
       body: req.body,
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: stop ? AbortSignal.any([timeout, stop]) : timeout,
     });
     // Drain the body so the connection goes back to the pool.
     await res.arrayBuffer().catch(() => undefined);
@@ -72,6 +77,8 @@ export class NodeTracker {
   readonly emitter: Emitter;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Aborts the requests in flight when the tracker closes (close() means stop at once). */
+  private readonly stopRequests = new AbortController();
 
   constructor(config: NodeTrackerConfig) {
     const method = config.method ?? 'POST';
@@ -80,7 +87,8 @@ export class NodeTracker {
       method,
       bufferSize: config.bufferSize ?? (method === 'GET' ? 1 : 10),
       maxEventsPerRequest: config.bufferSize ?? 10,
-      transport: config.transport ?? fetchTransport(config.requestTimeoutMs ?? 10_000),
+      transport:
+        config.transport ?? fetchTransport(config.requestTimeoutMs ?? 10_000, this.stopRequests.signal),
     };
     if (config.maxPostBytes !== undefined) emitterConfig.maxPostBytes = config.maxPostBytes;
     if (config.retry) emitterConfig.retry = config.retry;
@@ -144,6 +152,7 @@ export class NodeTracker {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    this.stopRequests.abort(); // a request on the wire fails now; its events stay queued
     await this.emitter.close();
   }
 
@@ -152,6 +161,7 @@ export class NodeTracker {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     const result = await this.flush(timeoutMs);
+    this.stopRequests.abort(); // past the deadline nothing waits for a hanging request
     await this.emitter.close();
     return result;
   }

@@ -85,20 +85,67 @@ describe('tracker-node', () => {
     expect(new FileStore(path).load()).toEqual([]);
   });
 
-  it('flush(timeout) returns when the collector hangs', async () => {
-    // Accepts connections and never answers.
-    const sockets: Socket[] = [];
-    const hang = createServer((s) => sockets.push(s));
-    await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+  // flush(0) gives up before the connection is even accepted: the late connection must end too.
+  it.each([0, 50])('flush(%i) returns when the collector hangs', async (timeoutMs) => {
+    const hang = await startHangingServer();
     const t = newTracker({
-      endpoint: `http://127.0.0.1:${(hang.address() as AddressInfo).port}`, namespace: 'n', appId: 'a', bufferSize: 10, flushIntervalMs: 0,
+      endpoint: hang.url, namespace: 'n', appId: 'a', bufferSize: 10, flushIntervalMs: 0,
       retry: { maxAttempts: 1 }, requestTimeoutMs: 3000,
     });
     t.track(buildPageView({ pageUrl: 'u' }));
-    const r = await t.flush(50);
+    const r = await t.flush(timeoutMs);
     expect(r).toMatchObject({ timedOut: true, pending: 1 });
-    sockets.forEach((s) => s.destroy());
     await t.close();
-    await new Promise((r) => hang.close(r));
+    await hang.close(); // also ends a connection accepted only after flush gave up
+  });
+
+  it('close() aborts a request in flight instead of waiting for its timeout', async () => {
+    const hang = await startHangingServer();
+    const t = newTracker({
+      endpoint: hang.url, namespace: 'n', appId: 'a', bufferSize: 10, flushIntervalMs: 0,
+      retry: { maxAttempts: 1 }, requestTimeoutMs: 600_000,
+    });
+    t.track(buildPageView({ pageUrl: 'u' }));
+    void t.flush();
+    await hang.connected; // the request is on the wire and will never be answered
+    await t.close(); // resolves only once the request has ended
+    await hang.clientsGone; // the tracker closed its socket: nothing kept open
+    expect(t.emitter.size).toBe(1); // unsent, still queued for a later process
+    await hang.close();
   });
 });
+
+/** Accepts connections and never answers; close() ends every connection, however late. */
+async function startHangingServer(): Promise<{
+  url: string;
+  connected: Promise<void>;
+  clientsGone: Promise<void>;
+  close(): Promise<void>;
+}> {
+  const sockets = new Set<Socket>();
+  let closing = false;
+  let onConnect: () => void = () => undefined;
+  let onGone: () => void = () => undefined;
+  const connected = new Promise<void>((r) => (onConnect = r));
+  const clientsGone = new Promise<void>((r) => (onGone = r));
+  const server = createServer((s) => {
+    if (closing) return void s.destroy();
+    sockets.add(s);
+    s.on('close', () => {
+      sockets.delete(s);
+      if (sockets.size === 0) onGone();
+    });
+    onConnect();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connected,
+    clientsGone,
+    close: async () => {
+      closing = true;
+      sockets.forEach((s) => s.destroy());
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
