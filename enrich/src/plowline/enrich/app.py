@@ -120,11 +120,24 @@ class EnrichApp:
 
 
 def write_all(sink: Sink, records: Sequence[Record], chunk: int = 500) -> None:
-    """Write in chunks; on a full buffer flush and retry (bounded memory, no loss)."""
+    """Write in chunks, each record exactly once and in order (bounded memory, no loss).
+
+    On a full buffer the sink has taken ``accepted`` records of the chunk (a prefix, see
+    ``SinkError``): flush, then offer only the rest. A sink that takes nothing right after a
+    flush is stuck, and its SinkFullError is raised rather than spinning.
+    """
     for start in range(0, len(records), chunk):
         part = records[start : start + chunk]
-        try:
-            sink.write(part)
-        except SinkFullError:
-            sink.flush()
-            sink.write(part)
+        flushed = False
+        while part:
+            try:
+                sink.write(part)
+            except SinkFullError as exc:
+                taken = max(0, min(exc.accepted, len(part)))
+                if taken == 0 and flushed:
+                    raise
+                part = part[taken:]
+                sink.flush()
+                flushed = True
+            else:
+                break
