@@ -297,17 +297,24 @@ REDIRECT = {"redirect": {"enabled": True, "allowed_hosts": ["acme.com", "*.shop.
 
 
 @pytest.mark.parametrize(
-    "target",
-    ["https://acme.com/landing?x=1", "http://acme.com", "https://a.b.shop.io/p"],
+    ("target", "location"),
+    [
+        ("https://acme.com/landing?x=1", "https://acme.com/landing?x=1"),
+        ("http://acme.com", "http://acme.com/"),  # the URL as a browser serialises it
+        ("https://a.b.shop.io/p", "https://a.b.shop.io/p"),
+        ("HTTPS://ACME.COM/caf\u00e9", "https://acme.com/caf%C3%A9"),
+    ],
 )
-def test_redirect_to_an_allowed_host_records_and_302s(collector: Make, target: str) -> None:
+def test_redirect_to_an_allowed_host_records_and_302s(
+    collector: Make, target: str, location: str
+) -> None:
     from urllib.parse import quote
 
     h = collector(REDIRECT)
     query = f"e=se&u={quote(target, safe='')}"
     response = h.request("GET", "/r/tp2", query=query)
     assert response.status == 302
-    assert response.header("location") == target
+    assert response.header("location") == location
     assert response.header_values("set-cookie")
     [payload] = h.payloads()
     assert payload.path == "/r/tp2"
@@ -327,6 +334,14 @@ def test_redirect_to_an_allowed_host_records_and_302s(collector: Make, target: s
         "u=%2F%2Facme.com%2F",
         "u=https%3A%2F%2Facme.com%2F%0d%0aX-Injected%3A%201",
         "u=https%3A%2F%2Fuser%40evil.com%2F",
+        # WHATWG: "\\" is "/" in http(s) URLs, so the browser's host is evil.com (issue 15.12)
+        "u=https%3A%2F%2Fevil.com%5C%40acme.com%2F",
+        "u=https%3A%2F%2Fevil.com%5C%40x.shop.io%2F",
+        "u=https%3A%2F%2Fevil.com%5C%5C%40acme.com%2F",
+        "u=https%3A%2F%2Fevil.com%09%5C%40acme.com%2F",
+        "u=https%3A%2F%2Facme.com%40evil.com%2F",
+        "u=https%3A%2F%2Fuser%40acme.com%2F",  # credentials in a redirect are refused
+        "u=https%3A%5C%5Cevil.com%2F",
     ],
 )
 def test_redirect_refuses_targets_outside_the_allow_list(collector: Make, query: str) -> None:
@@ -348,6 +363,39 @@ def test_redirect_macro_inserts_the_network_user_id(collector: Make) -> None:
         headers=[("Cookie", f"sp={NUID}")],
     )
     assert response.header("location") == f"https://acme.com/?id={NUID}"
+
+
+@pytest.mark.parametrize("via", ["query", "cookie"])
+def test_redirect_macro_is_checked_after_substitution(collector: Make, via: str) -> None:
+    """Issue 15.13: the host is checked in the final Location, with the id put in."""
+    h = collector(
+        {"redirect": {"enabled": True, "allowed_hosts": ["acme.com"], "macro": "${SP_NUID}"}}
+    )
+    query = "u=https%3A%2F%2F%24%7BSP_NUID%7D%40acme.com%2F"
+    headers: list[tuple[str, str]] = []
+    if via == "query":
+        query += "&nuid=evil.com%2F"
+    else:
+        headers.append(("Cookie", "sp=evil.com/"))
+    response = h.request("GET", "/r/tp2", query=query, headers=headers)
+    assert response.status == 400
+    assert response.header("location") is None
+    assert h.payloads() == []
+
+
+def test_redirect_checks_the_target_of_a_do_not_track_request(collector: Make) -> None:
+    h = collector(
+        {
+            **REDIRECT,
+            "do_not_track_cookie": {"enabled": True, "name": "dnt", "value": "1"},
+        }
+    )
+    dnt = [("Cookie", "dnt=1")]
+    bad = h.request("GET", "/r/tp2", query="u=https%3A%2F%2Fevil.com%5C%40acme.com%2F", headers=dnt)
+    assert (bad.status, bad.header("location")) == (400, None)
+    good = h.request("GET", "/r/tp2", query="u=https%3A%2F%2Facme.com%2Fx", headers=dnt)
+    assert (good.status, good.header("location")) == (302, "https://acme.com/x")
+    assert h.payloads() == []
 
 
 # ---- size limits ---------------------------------------------------------------------------

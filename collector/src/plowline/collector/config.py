@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
 from plowline.collector.framing import Framing
+from plowline.collector.redirects import InvalidHostPatternError, normalise_pattern
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 ENV_PREFIX: Final = "PLOWLINE_COLLECTOR_"
@@ -112,10 +113,20 @@ class RedirectConfig(_Strict):
     """``/r/tp2`` redirects: off by default and never open (an allow-list is required)."""
 
     enabled: bool = False
-    # Hosts a redirect may point at: exact names, or "*.example.com" for any subdomain.
+    # Hosts a redirect may point at: exact names, or "*.example.com" for any subdomain
+    # (Unicode names are kept in their IDNA form, as a browser resolves them).
     allowed_hosts: list[str] = []
-    # When set, this placeholder in the target URL is replaced by the network user id.
+    # When set, this placeholder in the target URL is replaced by the network user id; the
+    # target is checked after the replacement.
     macro: str | None = None
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        try:
+            return [normalise_pattern(entry) for entry in value]
+        except InvalidHostPatternError as exc:
+            raise ValueError(str(exc)) from None
 
     @model_validator(mode="after")
     def _allow_list(self) -> RedirectConfig:

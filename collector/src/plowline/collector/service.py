@@ -28,14 +28,14 @@ from plowline.collector.cookies import (
 )
 from plowline.collector.http_types import Request, Response
 from plowline.collector.payload import CollectorPayload, encode
+from plowline.collector.redirects import RedirectPolicy
 from plowline.collector.splitting import fit
 
 PIXEL: Final = base64.b64decode("R0lGODlhAQABAPAAAP///wAAACH5BAUAAAAALAAAAAABAAEAAAICRAEAOw==")
 ANONYMOUS_ID: Final = "00000000-0000-0000-0000-000000000000"
 NO_CACHE: Final = "no-cache, no-store, must-revalidate"
-# A Set-Cookie value or Location we echo must be plain printable ASCII (no header injection).
+# A Set-Cookie value we echo must be plain printable ASCII (no header injection).
 _COOKIE_SAFE: Final = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]{1,512}")
-_URL_SAFE: Final = re.compile(r"[\x21-\x7e]{1,8192}")
 _ANONYMOUS_DROP: Final = frozenset({"x-forwarded-for", "x-real-ip", "cookie"})
 _PIXEL_PATHS: Final = frozenset({"/i", "/ice.png"})
 _TRACKING_METHODS: Final = frozenset({"GET", "HEAD", "POST"})
@@ -95,17 +95,6 @@ def _parse_origin(origin: str) -> str:
     return "*"
 
 
-def _host_allowed(host: str, allowed: list[str]) -> bool:
-    for entry in allowed:
-        entry = entry.lower()
-        if entry.startswith("*."):
-            if host.endswith(entry[1:]):
-                return True
-        elif host == entry:
-            return True
-    return False
-
-
 def _hostname(host_header: str | None) -> str | None:
     """Host header without its port (None when absent or malformed)."""
     if not host_header:
@@ -155,6 +144,8 @@ class CollectorService:
             ("access-control-max-age", str(config.cors.access_control_max_age_seconds)),
         ]
         self._robots = config.robots_txt.encode("utf-8")
+        self._redirects = RedirectPolicy(config.redirect.allowed_hosts)
+        self._macro = config.redirect.macro or None
         self._crossdomain = self._crossdomain_body(config)
 
     # ---- dispatch --------------------------------------------------------------------------
@@ -237,16 +228,18 @@ class CollectorService:
         target = params.get("u")
         if not target:
             return _text(400, "missing redirect target u")
-        try:
-            parts = urlsplit(target)
-            host = (parts.hostname or "").lower()
-        except ValueError:
-            return _text(400, "invalid redirect target")
-        if parts.scheme not in ("http", "https") or not host or not _URL_SAFE.fullmatch(target):
-            return _text(400, "invalid redirect target")
-        if not _host_allowed(host, self.config.redirect.allowed_hosts):
-            return _text(400, "redirect target host is not allowed")
+        # Without a macro the target is final: refuse it before anything is recorded. With one,
+        # the Location is only known once the network user id is in it (checked in _track).
+        if self._macro is None and self._redirects.location(target) is None:
+            return _text(400, "redirect target is not an allowed http(s) URL")
         return self._track(req, path, ROUTE_REDIRECT, target)
+
+    def _location(self, target: str, nuid: str) -> str | None:
+        """The Location for a redirect: the macro filled in, then parsed and checked as a
+        browser will read it (see redirects.py); None refuses the redirect."""
+        if self._macro is not None:
+            target = target.replace(self._macro, nuid)
+        return self._redirects.location(target)
 
     def _track(self, req: Request, path: str, kind: str, target: str | None = None) -> Response:
         # One pass over the headers: the stored "Name: value" list and the ones we act on.
@@ -280,6 +273,11 @@ class CollectorService:
         if self._dnt_name is not None:
             dnt = cookies.get(self._dnt_name)
             if dnt is not None and self._dnt_value.fullmatch(dnt):
+                if target is not None:
+                    # Not tracked: no network user id goes into the target either.
+                    target = self._location(target, "")
+                    if target is None:
+                        return _text(400, "redirect target is not an allowed http(s) URL")
                 return self._tracking_response(kind, cors, [], target)
         cookie_conf = self._cookie
         nuid = ANONYMOUS_ID
@@ -316,10 +314,10 @@ class CollectorService:
             hostname=_hostname(host),
             network_user_id=nuid,
         )
-        if target is not None and self.config.redirect.macro:
-            target = target.replace(self.config.redirect.macro, nuid)
-            if not _URL_SAFE.fullmatch(target):
-                return _text(400, "invalid redirect target after macro substitution")
+        if target is not None:
+            target = self._location(target, nuid)
+            if target is None:
+                return _text(400, "redirect target is not an allowed http(s) URL")
         encoded = encode(payload)
         if len(encoded) <= self.payload_limit:
             stored = self.good.offer((encoded,))
