@@ -1,175 +1,46 @@
-"""The 131 canonical enriched-event fields (facts §3.2), in TSV order, with their JSON kinds.
+"""The 131 enriched-event fields in TSV order, with the JSON kinds and length limits enrich uses.
 
-The authoritative machine-readable list is spec/enriched/fields.yaml; a unit test checks that
-this table and the spec agree, so the hot path does not have to load YAML.
+Derived from ``plowline.spec.enriched_fields``, which is generated from
+spec/enriched/fields.yaml (the one source of truth) and drift-checked by ``plowline-spec check``.
 """
 
 from __future__ import annotations
 
 from typing import Final, Literal
 
+from plowline.spec.enriched_fields import FIELD_COUNT, FIELD_INDEX, FIELD_NAMES
+from plowline.spec.enriched_fields import FIELDS as SPEC_FIELDS
+from plowline.spec.enriched_fields import Field as SpecField
+
 Kind = Literal["str", "int", "num", "bool", "tstamp", "contexts", "unstruct"]
 
-FIELDS: Final[tuple[tuple[str, Kind], ...]] = (
-    ("app_id", "str"),
-    ("platform", "str"),
-    ("etl_tstamp", "tstamp"),
-    ("collector_tstamp", "tstamp"),
-    ("dvce_created_tstamp", "tstamp"),
-    ("event", "str"),
-    ("event_id", "str"),
-    ("txn_id", "int"),
-    ("name_tracker", "str"),
-    ("v_tracker", "str"),
-    ("v_collector", "str"),
-    ("v_etl", "str"),
-    ("user_id", "str"),
-    ("user_ipaddress", "str"),
-    ("user_fingerprint", "str"),
-    ("domain_userid", "str"),
-    ("domain_sessionidx", "int"),
-    ("network_userid", "str"),
-    ("geo_country", "str"),
-    ("geo_region", "str"),
-    ("geo_city", "str"),
-    ("geo_zipcode", "str"),
-    ("geo_latitude", "num"),
-    ("geo_longitude", "num"),
-    ("geo_region_name", "str"),
-    ("ip_isp", "str"),
-    ("ip_organization", "str"),
-    ("ip_domain", "str"),
-    ("ip_netspeed", "str"),
-    ("page_url", "str"),
-    ("page_title", "str"),
-    ("page_referrer", "str"),
-    ("page_urlscheme", "str"),
-    ("page_urlhost", "str"),
-    ("page_urlport", "int"),
-    ("page_urlpath", "str"),
-    ("page_urlquery", "str"),
-    ("page_urlfragment", "str"),
-    ("refr_urlscheme", "str"),
-    ("refr_urlhost", "str"),
-    ("refr_urlport", "int"),
-    ("refr_urlpath", "str"),
-    ("refr_urlquery", "str"),
-    ("refr_urlfragment", "str"),
-    ("refr_medium", "str"),
-    ("refr_source", "str"),
-    ("refr_term", "str"),
-    ("mkt_medium", "str"),
-    ("mkt_source", "str"),
-    ("mkt_term", "str"),
-    ("mkt_content", "str"),
-    ("mkt_campaign", "str"),
-    ("contexts", "contexts"),
-    ("se_category", "str"),
-    ("se_action", "str"),
-    ("se_label", "str"),
-    ("se_property", "str"),
-    ("se_value", "num"),
-    ("unstruct_event", "unstruct"),
-    ("tr_orderid", "str"),
-    ("tr_affiliation", "str"),
-    ("tr_total", "num"),
-    ("tr_tax", "num"),
-    ("tr_shipping", "num"),
-    ("tr_city", "str"),
-    ("tr_state", "str"),
-    ("tr_country", "str"),
-    ("ti_orderid", "str"),
-    ("ti_sku", "str"),
-    ("ti_name", "str"),
-    ("ti_category", "str"),
-    ("ti_price", "num"),
-    ("ti_quantity", "int"),
-    ("pp_xoffset_min", "int"),
-    ("pp_xoffset_max", "int"),
-    ("pp_yoffset_min", "int"),
-    ("pp_yoffset_max", "int"),
-    ("useragent", "str"),
-    ("br_name", "str"),
-    ("br_family", "str"),
-    ("br_version", "str"),
-    ("br_type", "str"),
-    ("br_renderengine", "str"),
-    ("br_lang", "str"),
-    ("br_features_pdf", "bool"),
-    ("br_features_flash", "bool"),
-    ("br_features_java", "bool"),
-    ("br_features_director", "bool"),
-    ("br_features_quicktime", "bool"),
-    ("br_features_realplayer", "bool"),
-    ("br_features_windowsmedia", "bool"),
-    ("br_features_gears", "bool"),
-    ("br_features_silverlight", "bool"),
-    ("br_cookies", "bool"),
-    ("br_colordepth", "str"),
-    ("br_viewwidth", "int"),
-    ("br_viewheight", "int"),
-    ("os_name", "str"),
-    ("os_family", "str"),
-    ("os_manufacturer", "str"),
-    ("os_timezone", "str"),
-    ("dvce_type", "str"),
-    ("dvce_ismobile", "bool"),
-    ("dvce_screenwidth", "int"),
-    ("dvce_screenheight", "int"),
-    ("doc_charset", "str"),
-    ("doc_width", "int"),
-    ("doc_height", "int"),
-    ("tr_currency", "str"),
-    ("tr_total_base", "num"),
-    ("tr_tax_base", "num"),
-    ("tr_shipping_base", "num"),
-    ("ti_currency", "str"),
-    ("ti_price_base", "num"),
-    ("base_currency", "str"),
-    ("geo_timezone", "str"),
-    ("mkt_clickid", "str"),
-    ("mkt_network", "str"),
-    ("etl_tags", "str"),
-    ("dvce_sent_tstamp", "tstamp"),
-    ("refr_domain_userid", "str"),
-    ("refr_dvce_tstamp", "tstamp"),
-    ("derived_contexts", "contexts"),
-    ("domain_sessionid", "str"),
-    ("derived_tstamp", "tstamp"),
-    ("event_vendor", "str"),
-    ("event_name", "str"),
-    ("event_format", "str"),
-    ("event_version", "str"),
-    ("event_fingerprint", "str"),
-    ("true_tstamp", "tstamp"),
-)
+_KINDS: Final[dict[str, Kind]] = {
+    "string": "str",
+    "uuid": "str",
+    "int": "int",
+    "decimal": "num",
+    "double": "num",
+    "bool": "bool",
+    "timestamp": "tstamp",
+}
 
-FIELD_NAMES: Final[tuple[str, ...]] = tuple(name for name, _ in FIELDS)
+
+def _kind(field: SpecField) -> Kind:
+    """How the analytics-SDK JSON form writes the field (json: an entity list or one event)."""
+    if field.type == "json":
+        return "unstruct" if field.name == "unstruct_event" else "contexts"
+    return _KINDS[field.type]
+
+
+FIELDS: Final[tuple[tuple[str, Kind], ...]] = tuple((f.name, _kind(f)) for f in SPEC_FIELDS)
 FIELD_KINDS: Final[dict[str, Kind]] = dict(FIELDS)
-FIELD_INDEX: Final[dict[str, int]] = {name: i for i, name in enumerate(FIELD_NAMES)}
-FIELD_COUNT: Final[int] = 131
 
-# Length limits enrich checks after the pipeline (atomic schema maxLength, with enrich's own
-# defaults where they differ: page_url/page_referrer 10000, mkt_clickid 1000). Facts §3.2.
+# Length limits enrich checks after the pipeline: the atomic schema's maxLength, or enrich's own
+# default where it differs (page_url/page_referrer 10000, mkt_clickid 1000; fields.yaml).
 MAX_LENGTHS: Final[dict[str, int]] = {
-    "app_id": 255, "platform": 255, "event": 128, "event_id": 36, "name_tracker": 128,
-    "v_tracker": 100, "v_collector": 100, "v_etl": 100, "user_id": 255, "user_ipaddress": 128,
-    "user_fingerprint": 128, "domain_userid": 128, "network_userid": 128, "geo_country": 2,
-    "geo_region": 3, "geo_city": 75, "geo_zipcode": 15, "geo_region_name": 100, "ip_isp": 100,
-    "ip_organization": 128, "ip_domain": 128, "ip_netspeed": 100, "page_url": 10000,
-    "page_title": 2000, "page_referrer": 10000, "page_urlscheme": 16, "page_urlhost": 255,
-    "page_urlpath": 3000, "page_urlquery": 6000, "page_urlfragment": 3000,
-    "refr_urlscheme": 16, "refr_urlhost": 255, "refr_urlpath": 6000, "refr_urlquery": 6000,
-    "refr_urlfragment": 3000, "refr_medium": 25, "refr_source": 50, "refr_term": 255,
-    "mkt_medium": 255, "mkt_source": 255, "mkt_term": 255, "mkt_content": 500,
-    "mkt_campaign": 255, "se_category": 1000, "se_action": 1000, "se_label": 4096,
-    "se_property": 1000, "tr_orderid": 255, "tr_affiliation": 255, "tr_city": 255,
-    "tr_state": 255, "tr_country": 255, "ti_orderid": 255, "ti_sku": 255, "ti_name": 255,
-    "ti_category": 255, "useragent": 1000, "br_name": 50, "br_family": 50, "br_version": 50,
-    "br_type": 50, "br_renderengine": 50, "br_lang": 255, "br_colordepth": 12, "os_name": 50,
-    "os_family": 50, "os_manufacturer": 50, "os_timezone": 255, "dvce_type": 50,
-    "doc_charset": 128, "tr_currency": 3, "ti_currency": 3, "base_currency": 3,
-    "geo_timezone": 64, "mkt_clickid": 1000, "mkt_network": 64, "etl_tags": 500,
-    "refr_domain_userid": 128, "domain_sessionid": 128, "event_vendor": 1000,
-    "event_name": 1000, "event_format": 128, "event_version": 128, "event_fingerprint": 128,
-}  # fmt: skip
+    f.name: f.length_limit
+    for f in SPEC_FIELDS
+    if f.length_limit is not None and f.type in ("string", "uuid")
+}
+
+__all__ = ["FIELDS", "FIELD_COUNT", "FIELD_INDEX", "FIELD_KINDS", "FIELD_NAMES", "MAX_LENGTHS"]

@@ -118,3 +118,34 @@ def test_property_cells_never_break_a_table_row(text: str) -> None:
 def test_cell_of_none_is_empty() -> None:
     assert generate._cell(None) == ""
     assert generate._cell("a | b\nc") == "a \\| b c"
+
+
+def test_fields_module_equals_fields_yaml() -> None:
+    from plowline.spec import enriched_fields
+
+    spec = tables.enriched_fields()
+    assert [f.name for f in enriched_fields.FIELDS] == [f.name for f in spec]
+    for generated, source in zip(enriched_fields.FIELDS, spec, strict=True):
+        assert (generated.index, generated.type, generated.nullable, generated.postgres) == (
+            source.index,
+            source.type,
+            source.nullable,
+            source.postgres,
+        )
+        assert (generated.max_length, generated.length_limit) == (
+            source.max_length,
+            source.length_limit,
+        )
+    assert enriched_fields.FIELD_INDEX["event_id"] == 6
+
+
+def test_fields_module_drift_is_reported(tmp_path: Path) -> None:
+    """A checkout whose generated module no longer matches fields.yaml fails the check."""
+    for folder in ("protocol", "enriched"):
+        shutil.copytree(data_root() / folder, tmp_path / folder)
+    module = tmp_path / "python" / "src" / "plowline" / "spec" / "enriched_fields.py"
+    module.parent.mkdir(parents=True)
+    module.write_text(generate.render_fields_module(tmp_path), encoding="utf-8")
+    assert generate.check(tmp_path) == []
+    module.write_text(module.read_text(encoding="utf-8").replace('"app_id"', '"app"'))
+    assert any("enriched_fields.py: out of date" in p for p in generate.check(tmp_path))

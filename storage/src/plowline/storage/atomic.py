@@ -1,14 +1,12 @@
-"""The 131 enriched-event fields (from spec/enriched/fields.yaml) as the loaders need them."""
+"""The 131 enriched-event fields (spec/enriched/fields.yaml, generated module) for the loaders."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
-import yaml
-from plowline.spec.data import data_path
+from plowline.spec.enriched_fields import FIELDS as SPEC_FIELDS
 
 FIELD_COUNT = 131
 _LIMIT = re.compile(r"^(?:VARCHAR|CHAR)\((\d+)\)")
@@ -31,16 +29,10 @@ class Field:
 
 @cache
 def fields() -> tuple[Field, ...]:
-    raw: dict[str, Any] = yaml.safe_load(data_path("enriched", "fields.yaml").read_text())
+    """The 131 fields from the generated spec module (plowline.spec.enriched_fields)."""
     out = tuple(
-        Field(
-            index=int(f["index"]),
-            name=str(f["name"]),
-            type=str(f["type"]),
-            nullable=bool(f["nullable"]),
-            postgres=str(f["postgres"]) if f.get("postgres") else None,
-        )
-        for f in raw["fields"]
+        Field(index=f.index, name=f.name, type=f.type, nullable=f.nullable, postgres=f.postgres)
+        for f in SPEC_FIELDS
     )
     if len(out) != FIELD_COUNT or any(f.index != i for i, f in enumerate(out)):
         raise RuntimeError(f"fields.yaml must list {FIELD_COUNT} fields in index order")

@@ -1,4 +1,4 @@
-"""Generate the Markdown tables of the spec from its YAML sources.
+"""Generate the Markdown tables of the spec, and the enriched-field module, from its YAML.
 
 ``python -m plowline.spec.generate`` rewrites every generated file; ``--check`` only reports
 drift (exit 1). :func:`check` returns the drift problems as readable strings, empty when the
@@ -8,6 +8,7 @@ files are in sync; ``plowline-spec check`` runs it.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -188,18 +189,89 @@ def _field_row(f: EnrichedField) -> list[object]:
     ]
 
 
+def _python_literal(value: object) -> str:
+    """A Python literal as ruff format writes it (double-quoted strings)."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)
+
+
+def render_fields_module(root: Path | None = None) -> str:
+    """Text of the Python module ``plowline.spec.enriched_fields`` for the current fields.yaml.
+
+    Enrich and the loaders import it on their hot paths instead of parsing YAML at start-up;
+    the drift check keeps it equal to its source.
+    """
+    rows = [
+        "    Field("
+        + ", ".join(
+            _python_literal(v)
+            for v in (f.index, f.name, f.type, f.max_length, f.length_limit, f.nullable, f.postgres)
+        )
+        + "),"
+        for f in enriched_fields(root)
+    ]
+    lines = [
+        f'"""The {len(rows)} enriched-event fields in TSV order (Snowplow-compatible).',
+        "",
+        f"GENERATED from spec/{FIELDS_FILE.as_posix()} by plowline.spec.generate: do not edit.",
+        f"Regenerate with: {REGENERATE}",
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "from dataclasses import dataclass",
+        "from typing import Final, Literal",
+        "",
+        "FieldType = Literal["
+        '"string", "int", "decimal", "double", "bool", "timestamp", "uuid", "json"]',
+        "",
+        "",
+        "@dataclass(frozen=True, slots=True)",
+        "class Field:",
+        '    """One enriched field; fields.yaml says what each key means."""',
+        "",
+        "    index: int",
+        "    name: str",
+        "    type: FieldType",
+        "    max_length: int | None  # the atomic schema's maxLength",
+        "    length_limit: int | None  # enrich's default limit (enrich_limit or max_length)",
+        "    nullable: bool",
+        "    postgres: str | None  # atomic.events column type; None: shredded into entity tables",
+        "",
+        "",
+        "FIELDS: Final[tuple[Field, ...]] = (",
+        *rows,
+        ")",
+        "FIELD_COUNT: Final = len(FIELDS)",
+        "FIELD_NAMES: Final[tuple[str, ...]] = tuple(f.name for f in FIELDS)",
+        "FIELD_INDEX: Final[dict[str, int]] = {f.name: f.index for f in FIELDS}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 # Generated file (relative to the spec root) -> the function that renders it.
 OUTPUTS: Final[dict[Path, Callable[[Path | None], str]]] = {
     PARAMETERS_FILE.with_suffix(".md"): render_parameters,
     FIELDS_FILE.with_suffix(".md"): render_fields,
 }
+# Generated code inside the Python package: written and checked only in a source checkout
+# (an installed wheel carries the module itself, but not python/ in its spec data).
+CODE_OUTPUTS: Final[dict[Path, Callable[[Path | None], str]]] = {
+    Path("python/src/plowline/spec/enriched_fields.py"): render_fields_module,
+}
+
+
+def _outputs(base: Path) -> dict[Path, Callable[[Path | None], str]]:
+    return {**OUTPUTS, **CODE_OUTPUTS} if (base / "python" / "src").is_dir() else dict(OUTPUTS)
 
 
 def write(root: Path | None = None) -> list[Path]:
     """Rewrite every generated file whose content changed; return the paths written."""
     base = root if root is not None else data_root()
     written = []
-    for relative, render in OUTPUTS.items():
+    for relative, render in _outputs(base).items():
         target = base / relative
         text = render(root)
         if not target.exists() or target.read_text(encoding="utf-8") != text:
@@ -212,7 +284,7 @@ def check(root: Path | None = None) -> list[str]:
     """Drift problems between the YAML sources and the generated files (empty: in sync)."""
     base = root if root is not None else data_root()
     problems = []
-    for relative, render in OUTPUTS.items():
+    for relative, render in _outputs(base).items():
         target = base / relative
         expected = render(root)
         if not target.exists():
