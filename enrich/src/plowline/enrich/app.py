@@ -28,6 +28,7 @@ class Counters:
     good: int = 0
     bad: int = 0
     pii: int = 0
+    pii_dropped: int = 0  # PII events withheld because there is no PII sink
     batches: int = 0
 
 
@@ -78,8 +79,17 @@ class EnrichApp:
             for channel, value in per_record:
                 by_channel[channel].append(Record(value))
         if self.pii is None:
-            by_channel["good"].extend(by_channel.pop("pii"))
+            # A pii_transformation event holds the original values: without a PII sink it is
+            # dropped (and counted), never written to the good stream.
+            dropped = len(by_channel["pii"])
             by_channel["pii"] = []
+            if dropped:
+                self.counters.pii_dropped += dropped
+                log.warning(
+                    "%d pii_transformation events dropped: they hold the original PII values "
+                    "and no --pii sink is configured (%d so far)",
+                    dropped, self.counters.pii_dropped,
+                )  # fmt: skip
         sinks: list[tuple[Sink, list[Record]]] = [
             (self.good, by_channel["good"]), (self.bad, by_channel["bad"]),
         ]  # fmt: skip

@@ -20,10 +20,13 @@ from types import FrameType
 from plowline.enrich import __version__
 from plowline.enrich.app import EnrichApp, write_all
 from plowline.enrich.enrichments.config import EnrichmentConfigError
+from plowline.enrich.enrichments.pii import PiiPseudonymizer
 from plowline.enrich.outputs import to_outputs
 from plowline.enrich.replay import passthrough, replay_line
 from plowline.enrich.worker import WorkerConfig, build_context
 from plowline.storage.streams import Record, StreamError, open_sink, open_source
+
+log = logging.getLogger("plowline.enrich")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -81,8 +84,14 @@ def _run(args: argparse.Namespace) -> int:
     good, bad = open_sink(args.good), open_sink(args.bad)
     pii = open_sink(args.pii) if args.pii else None
     config = _config(args, good.max_record_bytes, bad.max_record_bytes)
-    for enrichment in build_context(config).enrichments:  # fail fast on a bad config
+    enrichments = build_context(config).enrichments  # fail fast on a bad config
+    for enrichment in enrichments:
         enrichment.close()
+    if pii is None and any(isinstance(e, PiiPseudonymizer) and e.emit_event for e in enrichments):
+        log.warning(
+            "the PII enrichment has emitEvent on but no --pii sink is given: its "
+            "pii_transformation events (which hold the original values) will be dropped"
+        )
     app = EnrichApp(source, good, bad, pii, config, workers=max(1, args.workers),
                     batch_size=args.batch_size)  # fmt: skip
     stop = threading.Event()
@@ -96,9 +105,10 @@ def _run(args: argparse.Namespace) -> int:
         counters = app.run(stop, idle_exit=args.exit_when_idle)
     finally:
         app.close()
+    dropped = f", {counters.pii_dropped} pii_transformation events dropped (no --pii)"
     print(
         f"plowline-enrich: {counters.records} records -> {counters.good} good, "
-        f"{counters.bad} bad, {counters.pii} pii",
+        f"{counters.bad} bad, {counters.pii} pii{dropped if counters.pii_dropped else ''}",
         file=sys.stderr,
     )
     return 0
@@ -108,7 +118,8 @@ def _replay(args: argparse.Namespace) -> int:
     good, bad = open_sink(args.good), open_sink(args.bad)
     pii = open_sink(args.pii) if args.pii else None
     ctx = build_context(_config(args, good.max_record_bytes, bad.max_record_bytes))
-    counts = {"rows": 0, "recovered": 0, "still_bad": 0, "kept": 0, "skipped": 0}
+    counts = {"rows": 0, "recovered": 0, "still_bad": 0, "kept": 0, "skipped": 0,
+              "pii_dropped": 0}  # fmt: skip
     outputs: dict[str, list[Record]] = {"good": [], "bad": [], "pii": []}
     with args.input.open(encoding="utf-8") as handle:
         for line in handle:
@@ -128,8 +139,10 @@ def _replay(args: argparse.Namespace) -> int:
                                   good.max_record_bytes, bad.max_record_bytes)  # fmt: skip
             counts["still_bad" if any(c == "bad" for c, _ in channels) else "recovered"] += 1
             for channel, value in channels:
-                target = channel if channel != "pii" or pii is not None else "good"
-                outputs[target].append(Record(value))
+                if channel == "pii" and pii is None:  # holds clear values: never good output
+                    counts["pii_dropped"] += 1
+                    continue
+                outputs[channel].append(Record(value))
     for enrichment in ctx.enrichments:
         enrichment.close()
     for sink, channel in ((good, "good"), (bad, "bad"), (pii, "pii")):
@@ -138,4 +151,8 @@ def _replay(args: argparse.Namespace) -> int:
             sink.close()
     print("plowline-enrich replay: " + ", ".join(f"{k}={v}" for k, v in counts.items()),
           file=sys.stderr)  # fmt: skip
+    if counts["pii_dropped"]:
+        print(f"plowline-enrich replay: {counts['pii_dropped']} pii_transformation events "
+              "dropped: they hold the original PII values and no --pii sink is given",
+              file=sys.stderr)  # fmt: skip
     return 0

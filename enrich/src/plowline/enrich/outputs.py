@@ -12,6 +12,7 @@ from plowline.enrich.event import EnrichedEvent
 Channel = Literal["good", "bad", "pii"]
 Output = tuple[Channel, bytes]
 UNLIMITED: Final = 1 << 62
+PII_WITHHELD: Final = b"(a pii_transformation event: its text is withheld)"
 
 
 def to_outputs(
@@ -29,16 +30,24 @@ def to_outputs(
             if len(line) <= max_good_bytes:
                 out.append(("pii" if result.pii else "good", line))
                 continue
-            result = _too_big(processor, now_ms, line, max_good_bytes, "enriched event")
+            # A PII event's text holds the original values: none of it goes to the bad row.
+            shown = PII_WITHHELD if result.pii else line
+            result = _too_big(processor, now_ms, shown, len(line), max_good_bytes, "enriched event")
         data = result.to_json().encode("utf-8")
         if len(data) > max_bad_bytes:
-            data = _too_big(processor, now_ms, data, max_bad_bytes, "bad row").to_json().encode()
+            data = (
+                _too_big(processor, now_ms, data, len(data), max_bad_bytes, "bad row")
+                .to_json()
+                .encode()
+            )
         out.append(("bad", data))
     return out
 
 
-def _too_big(processor: Processor, now_ms: int, data: bytes, limit: int, what: str) -> BadRow:
+def _too_big(
+    processor: Processor, now_ms: int, data: bytes, size: int, limit: int, what: str
+) -> BadRow:
     text = data.decode("utf-8", errors="replace")[: max(limit // 10, 1)]
     return badrows.size_violation(
-        processor, now_ms, limit, len(data), text, f"{what} must be at most {limit} bytes"
+        processor, now_ms, limit, size, text, f"{what} must be at most {limit} bytes"
     )

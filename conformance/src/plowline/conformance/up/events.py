@@ -9,6 +9,7 @@ the adapter's raw events so each good event keeps the raw event it came from (Mi
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -30,6 +31,7 @@ PAYLOAD_SCHEMA_PREFIX: Final = "iglu:com.snowplowanalytics.snowplow/CollectorPay
 FAILURE_KEY: Final = "contexts_com_snowplowanalytics_snowplow_failure_1"
 _ENRICHED_KINDS: Final = ("schema_violations", "enrichment_failures")
 _JSON_FIELDS: Final = frozenset({"contexts", "derived_contexts", "unstruct_event"})
+log = logging.getLogger("plowline.up")
 
 
 @dataclass(slots=True)
@@ -125,11 +127,18 @@ def process_record(record: bytes, ctx: EnrichContext) -> list[Item]:
                     (raw, badrows.generic_error(ctx.processor, now, [message], repr(payload)))
                 )
     items: list[Item] = []
+    withheld = 0
     for source, result in pairs:
         if isinstance(result, EnrichedEvent):
+            if result.pii:  # holds the original PII values; up has no PII output: drop it
+                withheld += 1
+                continue
             items.append(good_item(result, source))
         else:
             items.append(bad_item(result, payload, source))
+    if withheld:
+        log.warning("plowline up: %d pii_transformation events dropped: they hold the original "
+                    "PII values and plowline up has no PII output", withheld)  # fmt: skip
     return items
 
 
