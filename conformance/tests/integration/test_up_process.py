@@ -150,12 +150,13 @@ def test_persistence_across_restart_keeps_good_and_bad(tmp_path: Path) -> None:
 
 def test_corrupt_persist_file_is_moved_aside(tmp_path: Path) -> None:
     store = tmp_path / "events.sqlite"
-    store.write_bytes(b"this is not a database" * 100)
+    damaged = b"SQLite format 3\x00" + b"this is not a database" * 100
+    store.write_bytes(damaged)
     with up("--persist", str(store)) as p:
         err = "".join(p.stderr)
         assert "moved aside" in err
         [aside] = list(tmp_path.glob("events.sqlite.corrupt-*"))
-        assert aside.read_bytes() == b"this is not a database" * 100
+        assert aside.read_bytes() == damaged
         status = http("GET", p.url + "/plowline/status").json()
         assert status["store"]["movedAside"] == str(aside)
         http("POST", p.url + TP2, tp2_body(page_view()))

@@ -4,6 +4,7 @@ form equal to plowline-enrich's, failed events for /micro/events, arbitrary reco
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 import uuid
@@ -20,7 +21,7 @@ from plowline.conformance.up.events import (
     flatten,
     process_record,
 )
-from plowline.conformance.up.store import InspectionStore, QueryError, prepare_file
+from plowline.conformance.up.store import InspectionStore, QueryError, StoreError, prepare_file
 from plowline.conformance.up.testing import contexts, page_view, self_describing, tp2_body
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.event import tsv_to_json
@@ -111,20 +112,42 @@ def test_arbitrary_bytes_become_bad_items(ctx: EnrichContext, record: bytes) -> 
 
 def test_corrupt_file_is_moved_aside(tmp_path: Path) -> None:
     path = tmp_path / "events.sqlite"
-    path.write_bytes(b"\x13garbage" * 512)
+    damaged = b"SQLite format 3\x00" + b"\x13garbage" * 512
+    path.write_bytes(damaged)
     report = prepare_file(path)
     assert report.moved_aside is not None
     assert report.moved_aside.name.startswith("events.sqlite.corrupt-")
-    assert report.moved_aside.read_bytes() == b"\x13garbage" * 512
+    assert report.moved_aside.read_bytes() == damaged
     assert report.reason
     assert not path.exists()
 
 
 def test_readable_file_is_kept(tmp_path: Path) -> None:
     path = tmp_path / "events.sqlite"
-    sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
+    InspectionStore(path).close()
     assert prepare_file(path).moved_aside is None
     assert path.exists()
+
+
+@pytest.mark.parametrize("kind", ["folder", "text", "foreign database", "fifo"])
+def test_anything_but_a_store_is_refused_and_left_alone(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "target"
+    if kind == "folder":
+        path.mkdir()
+        (path / "inside").write_text("kept")
+    elif kind == "text":
+        path.write_text("not a database\n" * 50)
+    elif kind == "fifo":
+        os.mkfifo(path)
+    else:
+        conn = sqlite3.connect(path)
+        conn.execute("CREATE TABLE t (x)")
+        conn.commit()
+        conn.close()
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    with pytest.raises(StoreError):
+        prepare_file(path)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
 
 
 def test_store_filters_and_reset(tmp_path: Path, ctx: EnrichContext) -> None:

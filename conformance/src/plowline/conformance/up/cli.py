@@ -50,7 +50,8 @@ def add_parser(subparsers: Any) -> None:
         type=Path,
         metavar="PATH",
         help="SQLite file that keeps events across restarts (default: a temporary file); "
-        "an unreadable file is moved aside to PATH.corrupt-<timestamp>",
+        "a damaged store is moved aside to PATH.corrupt-<timestamp>; a folder, a file that is "
+        "not SQLite or another program's database is refused and left alone",
     )
     up.add_argument(
         "--schemas",
@@ -97,7 +98,8 @@ def _port(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from plowline.conformance.up.server import UpOptions, UpServer
+    from plowline.conformance.up.server import ListenError, UpOptions, UpServer
+    from plowline.conformance.up.store import StoreError
     from plowline.enrich.enrichments.config import EnrichmentConfigError
 
     output: OutputFormat | None = args.output
@@ -119,8 +121,14 @@ def run(args: argparse.Namespace) -> int:
     except EnrichmentConfigError as exc:
         print(f"plowline up: enrichment configuration: {exc}", file=sys.stderr)
         return 2
+    except StoreError as exc:
+        print(f"plowline up: --persist: {exc}", file=sys.stderr)
+        return 2
+    except ListenError as exc:
+        print(f"plowline up: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
-        print(f"plowline up: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        print(f"plowline up: cannot start: {exc}", file=sys.stderr)
         return 1
     # stdout carries the events with --output-*: the banner then goes to stderr.
     print(server.banner(), file=sys.stderr if output else sys.stdout, flush=True)

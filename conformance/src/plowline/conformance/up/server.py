@@ -8,6 +8,7 @@ import logging
 import shutil
 import signal
 import socket
+import sqlite3
 import sys
 import tempfile
 import threading
@@ -25,9 +26,13 @@ from plowline.conformance.up.api import MicroApi
 from plowline.conformance.up.asgi import UI_PATH, UpAsgi
 from plowline.conformance.up.models_view import ModelsView
 from plowline.conformance.up.pipeline import OutputFormat, Pipeline, QueueSink
-from plowline.conformance.up.store import InspectionStore, OpenReport, prepare_file
+from plowline.conformance.up.store import InspectionStore, OpenReport, StoreError, open_persist
 
 log = logging.getLogger("plowline.up")
+
+
+class ListenError(Exception):
+    """The address cannot be listened on (the message names it and why)."""
 
 
 @dataclass(frozen=True)
@@ -88,14 +93,16 @@ class UpServer:
         self.err = err if err is not None else sys.stderr
         self._tempdir: Path | None = None
         if options.persist is not None:
-            options.persist.parent.mkdir(parents=True, exist_ok=True)
-            self.opened = prepare_file(options.persist)
+            self.opened = open_persist(options.persist)
             if self.opened.moved_aside is not None:
                 self._say(
                     f"plowline up: {options.persist} could not be read ({self.opened.reason}); "
                     f"moved aside to {self.opened.moved_aside}, starting with an empty store"
                 )
-            self.store = InspectionStore(options.persist)
+            try:
+                self.store = InspectionStore(options.persist)
+            except (sqlite3.Error, OSError) as exc:
+                raise StoreError(f"cannot open {options.persist} as the store: {exc}") from None
         else:
             self._tempdir = Path(tempfile.mkdtemp(prefix="plowline-up-"))
             path = self._tempdir / "events.sqlite"
@@ -128,9 +135,12 @@ class UpServer:
                 socket.AF_INET6 if ":" in options.host else socket.AF_INET, socket.SOCK_STREAM
             )
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self.sock.bind((options.host, options.port))
-            # Listen now: requests sent as soon as the banner is printed queue until uvicorn runs.
-            self.sock.listen(2048)
+            try:
+                self.sock.bind((options.host, options.port))
+                # Listen now: requests sent once the banner is printed queue until uvicorn runs.
+                self.sock.listen(2048)
+            except OSError as exc:
+                raise ListenError(f"cannot listen on {options.host}:{options.port}: {exc}") from exc
             self.port: int = self.sock.getsockname()[1]
         except BaseException:
             # Nothing is running yet: release the store (and temporary files) and re-raise.

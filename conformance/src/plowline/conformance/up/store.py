@@ -16,12 +16,13 @@ import json
 import logging
 import re
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import orjson
 from plowline.conformance.up.events import BadItem, GoodItem, Item
@@ -42,6 +43,14 @@ _DDL = (
 )
 _COLUMN = re.compile(r"^[A-Za-z0-9_]{1,200}$")
 _KNOWN_COLUMNS = frozenset(FIELD_NAMES) | {"geo_location"}
+
+
+SQLITE_HEADER: Final = b"SQLite format 3\x00"
+STORE_MARK: Final = "plowline_up_good"  # the table that makes a SQLite file our store
+
+
+class StoreError(Exception):
+    """A ``--persist`` path that cannot be used; the message says why (nothing was changed)."""
 
 
 class QueryError(ValueError):
@@ -91,12 +100,79 @@ def move_aside(path: Path) -> Path:
 
 
 def prepare_file(path: Path) -> OpenReport:
-    if path.exists() and path.stat().st_size > 0:
-        reason = _is_readable(path)
-        if reason is not None:
+    """Check a ``--persist`` path before SQLite opens it. A new path or an empty file is a new
+    store; our own store is kept; a SQLite file that cannot be read (a damaged store) is moved
+    aside. Anything else (a folder, a file that is not SQLite, another program's database)
+    raises ``StoreError`` and is left exactly as it was."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return OpenReport(path, False)
+    except OSError as exc:
+        raise StoreError(f"cannot use {path}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise StoreError(
+            f"{path} is a folder; --persist takes a file (a new path, or a store an earlier "
+            "plowline up wrote)"
+        )
+    if not stat.S_ISREG(info.st_mode):
+        raise StoreError(f"{path} is not a regular file; --persist takes a store file")
+    if info.st_size == 0:
+        return OpenReport(path, False)
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if head != SQLITE_HEADER:
+        raise StoreError(
+            f"{path} is not a SQLite file; refusing to use or move it (give a new path)"
+        )
+    reason = _is_readable(path)
+    if reason is not None:
+        try:
             moved = move_aside(path)
-            return OpenReport(path, False, moved, reason)
+        except OSError as exc:
+            raise StoreError(
+                f"{path} is a damaged store ({reason}) and cannot be moved aside: "
+                f"{exc.strerror or exc}"
+            ) from None
+        return OpenReport(path, False, moved, reason)
+    foreign = _foreign_tables(path)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+        raise StoreError(
+            f"{path} is a SQLite database but not a plowline up store (tables: {shown}); "
+            "refusing to use it (give a new path)"
+        )
     return OpenReport(path, False)
+
+
+def _foreign_tables(path: Path) -> list[str]:
+    """The tables of a readable database that is not ours (none: ours, or empty)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        names = [
+            str(r[0])
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+                " ORDER BY name"
+            )
+        ]
+    finally:
+        conn.close()
+    return [] if not names or STORE_MARK in names else names
+
+
+def open_persist(path: Path) -> OpenReport:
+    """``prepare_file`` after making the parent folder, every failure a ``StoreError``."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot create the folder {path.parent} for the store {path}: {exc.strerror or exc}"
+        ) from None
+    return prepare_file(path)
 
 
 class InspectionStore:

@@ -3,7 +3,14 @@ client (stdlib only) and tracker-protocol request bodies."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -11,7 +18,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from plowline.conformance.up.server import UpOptions, UpServer
 
@@ -116,3 +123,91 @@ def running(options: UpOptions | None = None) -> Iterator[UpServer]:
         yield server
     finally:
         server.stop()
+
+
+class UpProcess:
+    """A real ``plowline up`` process in its own session (so a test can signal its whole
+    process group as a terminal's Ctrl-C does); stdout and stderr are collected."""
+
+    def __init__(self, *args: str, timeout: float = 60) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "plowline.conformance.cli", "up", "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            start_new_session=True,
+        )
+        self.stdout: list[str] = []
+        self.stderr: list[str] = []
+        assert self.proc.stdout is not None
+        assert self.proc.stderr is not None
+        self._readers = [
+            threading.Thread(target=_pump, args=(self.proc.stdout, self.stdout), daemon=True),
+            threading.Thread(target=_pump, args=(self.proc.stderr, self.stderr), daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
+        self.url = wait_for(self._url, timeout=timeout, what="the banner")
+
+    @property
+    def err(self) -> str:
+        return "".join(self.stderr)
+
+    def _url(self) -> str | None:
+        if self.proc.poll() is not None:
+            for reader in self._readers:
+                reader.join(10)
+            raise AssertionError(f"plowline up exited {self.proc.returncode}: {self.err}")
+        for line in self.stdout + self.stderr:
+            found = re.search(r"collector (http://\S+)", line)
+            if found:
+                return found.group(1)
+        return None
+
+    def signal_group(self, sig: signal.Signals, timeout: float = 60) -> int:
+        """Send ``sig`` to the whole process group (Ctrl-C in a terminal) and wait."""
+        os.killpg(self.proc.pid, sig)
+        return self.wait(timeout)
+
+    def wait(self, timeout: float = 60) -> int:
+        code = self.proc.wait(timeout)
+        for reader in self._readers:
+            reader.join(10)
+        return code
+
+    def close(self) -> None:
+        """Kill whatever is left of the process group and release the pipes."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(30)
+        for reader in self._readers:
+            reader.join(10)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def _pump(stream: IO[str], into: list[str]) -> None:
+    for line in stream:
+        into.append(line)
+
+
+@contextmanager
+def up_process(*args: str) -> Iterator[UpProcess]:
+    process = UpProcess(*args)
+    try:
+        yield process
+    finally:
+        process.close()
+
+
+def run_up(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``plowline up`` expected to exit by itself (refused options)."""
+    return subprocess.run(
+        [sys.executable, "-m", "plowline.conformance.cli", "up", "--port", "0", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
