@@ -42,6 +42,7 @@ from plowline.storage.schemas import (
     distinct,
     extract,
     ref_tree,
+    second_table_name,
 )
 from psycopg import sql
 
@@ -77,6 +78,110 @@ MANIFEST = "plowline_load_manifest"
 
 def pg_type(c: Column) -> str:
     return f"VARCHAR({c.length})" if c.kind == "varchar" else PG_TYPES[c.kind]
+
+
+# PostgreSQL's names for the types of PG_TYPES (format_type), back to column kinds. Any other
+# type (a column someone changed by hand: numeric, json, real...) has no kind: its table's
+# rows then go as text, which PostgreSQL parses and judges.
+_KIND_OF_TYPE = {
+    "text": "text",
+    "character varying": "text",
+    "integer": "integer",
+    "bigint": "bigint",
+    "double precision": "double",
+    "boolean": "boolean",
+    "timestamp without time zone": "timestamp",
+    "date": "date",
+    "uuid": "uuid",
+    "jsonb": "json",
+}
+_VARCHAR = re.compile(r"character varying\(([0-9]+)\)")
+
+
+@dataclass(frozen=True, slots=True)
+class DbColumn:
+    """A column as PostgreSQL has it: kind None for a type the loader never makes."""
+
+    kind: str | None
+    length: int | None
+    nullable: bool
+    type: str  # format_type's text, for messages
+
+
+def db_column(type_text: str, not_null: bool) -> DbColumn:
+    m = _VARCHAR.fullmatch(type_text)
+    if m is not None:
+        return DbColumn("varchar", int(m[1]), not not_null, type_text)
+    return DbColumn(_KIND_OF_TYPE.get(type_text), None, not not_null, type_text)
+
+
+_WIDER_NUMBER = {"integer": 0, "bigint": 1, "double": 2}
+
+
+def widening(have: DbColumn, want: Column) -> tuple[str | None, str | None]:
+    """What a schema version's column asks of an existing column: (the wider type to change
+    it to, or None; why the version's values may not fit, or None).
+
+    SchemaVer lets a revision or addition relax a property (a longer maxLength, a maximum
+    removed, integer to number), so the column widens to what a table made from the new
+    version would have; it never narrows (older versions' values must still fit). A type
+    change no widening covers (integer to string or boolean...) leaves the column as it is:
+    the values that do not fit it become bad rows of their own events.
+    """
+    kind, length = have.kind, have.length
+    if kind is None:
+        return None, None  # an unknown type: PostgreSQL judges every value (text COPY)
+    if kind == want.kind == "varchar":
+        if want.length is not None and length is not None and want.length > length:
+            return f"VARCHAR({want.length})", None
+        return None, None
+    if kind == want.kind:
+        return None, None
+    if kind == "varchar" and want.kind == "text":
+        return "TEXT", None
+    if kind in _WIDER_NUMBER and want.kind in _WIDER_NUMBER:
+        if _WIDER_NUMBER[want.kind] > _WIDER_NUMBER[kind]:
+            return PG_TYPES[want.kind], None
+        return None, None
+    if kind in ("text", "varchar", "json"):
+        return None, None  # holds any value (as its text or its JSON)
+    return None, (
+        f"{want.name} is {want.kind} in this schema version but its column is "
+        f"{have.type.upper()}: an incompatible type change"
+    )
+
+
+def is_outage(exc: BaseException, conn: psycopg.Connection[Any] | None) -> bool:
+    """Whether an error means "try again later" (a lost connection, a server shutting down
+    or out of resources, a deadlock): the batch is retried on a new connection. Anything
+    else is PostgreSQL's answer about this batch; retrying would get the same answer again.
+
+    A protocol violation (08P01) on a live connection is the server refusing the bytes of a
+    COPY (a binary field of the wrong size for its column), not an outage, though its SQLSTATE
+    class is "connection exception":
+    https://www.postgresql.org/docs/current/errcodes-appendix.html
+    """
+    if not isinstance(exc, psycopg.Error):
+        return False
+    if conn is None or conn.closed or conn.broken:
+        return True
+    state = exc.sqlstate
+    if state is None:
+        return isinstance(exc, psycopg.OperationalError)
+    if state == "08P01":
+        return False
+    return state[:2] in ("08", "40", "53", "57", "58")
+
+
+def is_data_error(exc: BaseException, conn: psycopg.Connection[Any] | None) -> bool:
+    """PostgreSQL refused some of the batch's values: find the events (bad rows)."""
+    if isinstance(exc, psycopg.DataError | psycopg.IntegrityError):
+        return True
+    return isinstance(exc, psycopg.errors.ProtocolViolation) and not is_outage(exc, conn)
+
+
+class _LayoutChangedError(Exception):
+    """Another loader changed a column type of a table this batch was encoded for."""
 
 
 class EncodeError(ValueError):
@@ -178,11 +283,23 @@ def compile_row(columns: list[Column]) -> Callable[[dict[str, Any]], str]:
 
 @dataclass
 class Table:
-    name: str
-    columns: list[Column] = field(default_factory=list)
+    """The table of one schema (vendor, name, model), whatever versions of it are loaded."""
+
+    name: str = ""  # "" until a version with a schema claimed it (see _claim)
+    columns: list[Column] = field(default_factory=list)  # as the database has them
     versions: set[str] = field(default_factory=set)
     missing: set[str] = field(default_factory=set)  # versions with no schema to be found
+    refused: str | None = None  # why this schema's events cannot be stored
+    text_only: bool = False  # a column of a type the native encoder does not write
+    notes: dict[str, str] = field(default_factory=dict)  # version: its incompatible changes
     row: Callable[[dict[str, Any]], str] = field(default=lambda _d: "")
+
+
+TableKey = tuple[str, str, int]  # vendor, name, model
+
+
+def table_key(ref: SchemaRef) -> TableKey:
+    return (ref.vendor, ref.name, ref.model)
 
 
 # COPY text as one string (Python path) or as chunks of bytes (the native encoder's output,
@@ -280,7 +397,10 @@ class PostgresLoader:
         self.retry_for = retry_for
         self._connect = connect or (lambda d: psycopg.connect(d, autocommit=True))
         self._conn: psycopg.Connection[Any] | None = None
-        self._tables: dict[str, Table] = {}
+        # Tables by schema (vendor, name, model) and by name: two schemas may make the same
+        # name (`foo_bar`, `fooBar`); the second then gets a table of its own (_claim).
+        self._tables: dict[TableKey, Table] = {}
+        self._named: dict[str, Table] = {}
         self._heads: dict[SchemaRef, tuple[Table, str, str] | str] = {}
         # Seqlock over _tables/_heads: odd while _ensure changes them, bumped on every change,
         # so rows built by `stage` in another thread are used only if no DDL came between.
@@ -307,7 +427,9 @@ class PostgresLoader:
         while True:
             try:
                 return action(self._connection())
-            except psycopg.OperationalError as exc:
+            except psycopg.Error as exc:
+                if not is_outage(exc, self._conn):
+                    raise
                 if self._conn is not None:
                     self._conn.close()
                 self._conn = None
@@ -359,13 +481,32 @@ class PostgresLoader:
 
         self._retrying(run)
 
-    def _existing_columns(self, conn: psycopg.Connection[Any], table: str) -> set[str] | None:
+    def _db_columns(
+        self, conn: psycopg.Connection[Any], tables: Sequence[str]
+    ) -> dict[str, dict[str, DbColumn]]:
+        """The columns of tables as PostgreSQL has them, by table and column name."""
         rows = conn.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = %s AND table_name = %s",
-            (self.schema, table),
+            "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull "
+            "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relname = ANY(%s) AND a.attnum > 0 "
+            "AND NOT a.attisdropped",
+            (self.schema, list(tables)),
         ).fetchall()
-        return {r[0] for r in rows} if rows else None
+        out: dict[str, dict[str, DbColumn]] = {}
+        for table, column, type_text, not_null in rows:
+            out.setdefault(table, {})[column] = db_column(type_text, not_null)
+        return out
+
+    def _owner(self, conn: psycopg.Connection[Any], table: str) -> SchemaRef | None:
+        """The schema whose table this is: the URI in its comment (None: no comment)."""
+        row = conn.execute(
+            "SELECT obj_description(c.oid, 'pg_class') FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s "
+            "AND c.relname = %s",
+            (self.schema, table),
+        ).fetchone()
+        return SchemaRef.parse(row[0]) if row is not None else None
 
     def _ensure(self, conn: psycopg.Connection[Any], refs: list[SchemaRef]) -> None:
         """Create tables for new models, add columns for new additions (SchemaVer evolution).
@@ -377,8 +518,7 @@ class PostgresLoader:
         refs = [
             r
             for r in distinct(refs)
-            if r.table not in known
-            or not {r.version} & (known[r.table].versions | known[r.table].missing)
+            if (t := known.get(table_key(r))) is None or not {r.version} & (t.versions | t.missing)
         ]
         if not refs:
             return
@@ -405,7 +545,8 @@ class PostgresLoader:
 
     def _ensure_once(self, conn: psycopg.Connection[Any], refs: list[SchemaRef]) -> None:
         for ref in distinct(refs):
-            table = self._tables.setdefault(ref.table, Table(ref.table))
+            key = table_key(ref)
+            table = self._tables.get(key) or Table()
             if ref.version in table.versions or ref.version in table.missing:
                 continue
             columns: list[Column] = []
@@ -413,57 +554,147 @@ class PostgresLoader:
                 schema = self.schemas.lookup(ref)
                 if schema is None:
                     table.missing.add(ref.version)
+                    self._tables[key] = table
                     self._heads.pop(ref, None)
                     continue
                 columns = derive_columns(schema)
             with conn.transaction():
-                existing = self._existing_columns(conn, ref.table)
-                if existing is None:
-                    defs: list[sql.Composable] = [
-                        sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t))
-                        for n, t in zip(META_COLUMNS, META_TYPES, strict=True)
-                    ]
-                    if self.entity_mode == "jsonb":
-                        defs.append(sql.SQL("data JSONB"))
-                    defs += [
-                        sql.SQL("{} {}{}").format(
-                            sql.Identifier(c.name),
-                            sql.SQL(pg_type(c)),
-                            sql.SQL("" if c.nullable else " NOT NULL"),
-                        )
-                        for c in columns
-                    ]
+                name = table.name or self._claim(conn, ref, columns)
+                notes: list[str] = []
+                found: dict[str, DbColumn] = {}
+                if name is not None:
+                    notes = self._widen(conn, name, ref, columns)
                     conn.execute(
-                        sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
-                            self._q(ref.table), sql.SQL(", ").join(defs)
+                        sql.SQL("COMMENT ON TABLE {} IS {}").format(
+                            self._q(name), sql.Literal(ref.uri)
                         )
                     )
-                    existing = set(META_COLUMNS) | {c.name for c in columns}
-                for c in columns:
-                    if c.name not in existing:
-                        # Columns a later addition brings are nullable: older rows lack them.
-                        conn.execute(
-                            sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
-                                self._q(ref.table), sql.Identifier(c.name), sql.SQL(pg_type(c))
-                            )
-                        )
-                conn.execute(
-                    sql.SQL("COMMENT ON TABLE {} IS {}").format(
-                        self._q(ref.table), sql.Literal(ref.uri)
-                    )
+                    found = self._db_columns(conn, [name]).get(name, {})
+            # The transaction is committed: only now may other batches see the change.
+            if name is None:
+                table.refused = (
+                    f"the tables {ref.table} and {second_table_name(*key)} belong to other "
+                    f"schemas: {ref.uri} cannot be stored"
                 )
-            known = {c.name for c in table.columns}
-            for c in columns:
-                if c.name not in known:
-                    table.columns.append(
-                        c
-                        if c.nullable or not table.versions
-                        else Column(c.name, c.path, c.kind, c.length)
-                    )
+            else:
+                table.name = name
+                self._named[name] = table
+                self._merge_columns(table, columns, found)
+            if notes:
+                table.notes[ref.version] = "; ".join(notes)
             table.versions.add(ref.version)
+            self._tables[key] = table
             self._heads.clear()
             self._book.clear()
             table.row = compile_row(table.columns)
+
+    def _claim(
+        self, conn: psycopg.Connection[Any], ref: SchemaRef, columns: list[Column]
+    ) -> str | None:
+        """The table of a schema seen for the first time, created if need be: its usual
+        name, or if another schema holds that one (the table comment names the owner),
+        the name with a hash of vendor/name; None when both are taken."""
+        key = table_key(ref)
+        for name in (ref.table, second_table_name(*key)):
+            defs: list[sql.Composable] = [
+                sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t))
+                for n, t in zip(META_COLUMNS, META_TYPES, strict=True)
+            ]
+            if self.entity_mode == "jsonb":
+                defs.append(sql.SQL("data JSONB"))
+            defs += [
+                sql.SQL("{} {}{}").format(
+                    sql.Identifier(c.name),
+                    sql.SQL(pg_type(c)),
+                    sql.SQL("" if c.nullable else " NOT NULL"),
+                )
+                for c in columns
+            ]
+            conn.execute(
+                sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
+                    self._q(name), sql.SQL(", ").join(defs)
+                )
+            )
+            # One loader at a time changes a table (this lock conflicts with itself only
+            # among the modes COPY and ALTER take), held until the DDL commits.
+            conn.execute(
+                sql.SQL("LOCK TABLE {} IN SHARE UPDATE EXCLUSIVE MODE").format(self._q(name))
+            )
+            owner = self._owner(conn, name)
+            other = self._named.get(name)
+            if (owner is None or table_key(owner) == key) and (
+                other is None or other is self._tables.get(key)
+            ):
+                return name
+        return None
+
+    def _widen(
+        self, conn: psycopg.Connection[Any], name: str, ref: SchemaRef, columns: list[Column]
+    ) -> list[str]:
+        """Add the version's new columns and widen the ones it relaxes (never narrowing);
+        returns the incompatible changes the version makes, for its bad rows' messages."""
+        conn.execute(sql.SQL("LOCK TABLE {} IN SHARE UPDATE EXCLUSIVE MODE").format(self._q(name)))
+        existing = self._db_columns(conn, [name]).get(name, {})
+        notes: list[str] = []
+        for c in columns:
+            have = existing.get(c.name)
+            if have is None:
+                if existing:  # (an empty answer: no database, in the unit tests)
+                    # Columns a later addition brings are nullable: older rows lack them.
+                    conn.execute(
+                        sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+                            self._q(name), sql.Identifier(c.name), sql.SQL(pg_type(c))
+                        )
+                    )
+                continue
+            wider, note = widening(have, c)
+            if wider is not None:
+                log.info("widening %s.%s to %s for %s", name, c.name, wider, ref.uri)
+                try:
+                    with conn.transaction():
+                        conn.execute(
+                            sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE {}").format(
+                                self._q(name), sql.Identifier(c.name), sql.SQL(wider)
+                            )
+                        )
+                except psycopg.Error as exc:
+                    if is_outage(exc, conn):
+                        raise
+                    # E.g. a view someone made uses the column: load what still fits.
+                    log.warning("cannot widen %s.%s to %s: %s", name, c.name, wider, exc)
+                    note = f"{c.name}: its column {have.type.upper()} cannot widen ({exc})"
+            if not have.nullable and c.nullable:
+                conn.execute(
+                    sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL").format(
+                        self._q(name), sql.Identifier(c.name)
+                    )
+                )
+            if note is not None:
+                notes.append(note)
+        return notes
+
+    def _merge_columns(
+        self, table: Table, columns: list[Column], found: Mapping[str, DbColumn]
+    ) -> None:
+        """The table's columns after a version's DDL: every version's properties (the first
+        path seen for a name), with the types PostgreSQL has for them."""
+        merged = {c.name: c for c in table.columns}
+        for c in columns:
+            if c.name not in merged:
+                # Columns a later addition brings are nullable: older rows lack them.
+                later = bool(table.versions) and not c.nullable
+                merged[c.name] = Column(c.name, c.path, c.kind, c.length) if later else c
+        out: list[Column] = []
+        for c in merged.values():
+            have = found.get(c.name)
+            if have is None:  # no database (unit tests): the schema's column
+                out.append(c)
+            elif have.kind is None:
+                table.text_only = True
+                out.append(Column(c.name, c.path, c.kind, c.length, have.nullable))
+            else:
+                out.append(Column(c.name, c.path, have.kind, have.length, have.nullable))
+        table.columns = out
 
     # -- rows -------------------------------------------------------------------------------
 
@@ -496,7 +727,8 @@ class PostgresLoader:
             try:
                 values = table.row(data)
             except EncodeError as exc:
-                return f"{ref.uri}: {exc}"
+                note = table.notes.get(ref.version)
+                return f"{ref.uri}: {exc}" + (f" ({note})" if note else "")
             if table.columns:
                 rows.append((table.name, f"{head}{root}{tail}\t{values}"))
             else:
@@ -506,7 +738,8 @@ class PostgresLoader:
     def _spec(self, uri: str) -> PlanSpec:
         """The native encoder's plan for a schema URI (its table must be ensured already)."""
         ref = SchemaRef.parse(uri)
-        if ref is None or ref.table not in self._tables:
+        known = self._tables.get(table_key(ref)) if ref is not None else None
+        if ref is None or known is None or known.text_only:
             return deferred_spec(uri)
         plan = self._heads.get(ref)
         if plan is None:
@@ -526,9 +759,11 @@ class PostgresLoader:
 
     def _head(self, ref: SchemaRef) -> tuple[Table, str, str] | str:
         """Table and the constant COPY text around root_id/root_tstamp for one schema."""
-        table = self._tables[ref.table]
+        table = self._tables[table_key(ref)]
         if ref.version in table.missing:
             return f"schema {ref.uri} not found"
+        if table.refused is not None:
+            return table.refused
         if max(len(ref.vendor), len(ref.name), len(ref.format)) > 128:
             return f"schema {ref.uri[:200]} has a part over 128 characters"
         if any("\x00" in p for p in (ref.vendor, ref.name, ref.format)):
@@ -569,7 +804,7 @@ class PostgresLoader:
         if self.entity_mode == "jsonb":
             cols.append("data")
         else:
-            cols += [c.name for c in self._tables[table].columns]
+            cols += [c.name for c in self._named[table].columns]
         return sql.SQL("COPY {} ({}) FROM STDIN (FORMAT {})").format(
             self._q(table), sql.SQL(", ").join(sql.Identifier(c) for c in cols), sql.SQL(fmt)
         )
@@ -582,7 +817,9 @@ class PostgresLoader:
             with conn.transaction():
                 self._copy(conn, events)
             return []
-        except (psycopg.DataError, psycopg.IntegrityError) as exc:
+        except psycopg.Error as exc:
+            if not is_data_error(exc, conn):
+                raise
             if len(events) == 1:
                 return [badrows.unhandled(events[0].raw, f"PostgreSQL refused: {exc}".strip())]
         mid = len(events) // 2
@@ -755,10 +992,17 @@ class PostgresLoader:
                 ).fetchone()
                 if inserted is None:
                     return LoadResult(0, [], skipped=True)
+                if events is None:
+                    names = {*(tables or {}), *(binary or {})}
+                else:
+                    names = {table for ev in events for table, _ in ev.rows}
+                self._check_layout(conn, names)
                 try:
                     with conn.transaction():
                         self._copy(conn, events or [], atomic, tables, binary)
-                except (psycopg.DataError, psycopg.IntegrityError):
+                except psycopg.Error as exc:
+                    if not is_data_error(exc, conn):
+                        raise
                     if events is None:
                         events, _ = self._encode_all(prepare(texts.good if texts else []))
                     # Name what Python can see first, then let PostgreSQL judge the rest.
@@ -782,5 +1026,42 @@ class PostgresLoader:
                 )
             return LoadResult(loaded, bad)
 
-        result: LoadResult = self._retrying(run)
-        return result
+        for _ in range(4):
+            try:
+                result: LoadResult = self._retrying(run)
+                return result
+            except _LayoutChangedError:
+                self._forget_tables()  # encode again, with the tables as they are now
+        raise RuntimeError("the entity tables kept changing while this batch was loaded")
+
+    def _check_layout(self, conn: psycopg.Connection[Any], names: set[str]) -> None:
+        """Make sure the batch's tables still have the column types its rows were encoded
+        for (another loader may have widened one: a BIGINT's binary field in a DOUBLE
+        PRECISION column would store a wrong number without an error). The tables are
+        locked first, so no ALTER can come between this look and the COPY."""
+        tables = sorted(n for n in names if not self._named[n].text_only)
+        if self.entity_mode == "jsonb" or not tables:
+            return
+        conn.execute(
+            sql.SQL("LOCK TABLE {} IN ROW EXCLUSIVE MODE").format(
+                sql.SQL(", ").join(self._q(n) for n in tables)
+            )
+        )
+        found = self._db_columns(conn, tables)
+        for name in tables:
+            have = found.get(name, {})
+            for c in self._named[name].columns:
+                col = have.get(c.name)
+                if col is None or (col.kind, col.length) != (c.kind, c.length):
+                    raise _LayoutChangedError(name)
+
+    def _forget_tables(self) -> None:
+        """Forget what this loader knows of the tables: the next batch reads them again."""
+        self._layout += 1
+        try:
+            self._tables.clear()
+            self._named.clear()
+            self._heads.clear()
+            self._book.clear()
+        finally:
+            self._layout += 1

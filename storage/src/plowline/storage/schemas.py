@@ -86,6 +86,13 @@ def table_name(vendor: str, name: str, model: int) -> str:
     return fit_identifier(f"{_SEP.sub('_', vendor).lower()}_{snake(name)}_{model}")
 
 
+def second_table_name(vendor: str, name: str, model: int) -> str:
+    """The table of a schema whose `table_name` another schema holds already (`foo_bar` and
+    `fooBar` both make `..._foo_bar_1`): the same name with a hash of vendor/name appended."""
+    digest = hashlib.sha256(f"{vendor}/{name}".encode()).hexdigest()[:8]
+    return fit_identifier(f"{table_name(vendor, name, model)}_{digest}")
+
+
 class SchemaStore(Protocol):
     def lookup(self, ref: SchemaRef) -> Mapping[str, Any] | None: ...
 
