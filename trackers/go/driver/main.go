@@ -240,9 +240,8 @@ func configure(s *session, r request) (map[string]any, error) {
 		if v := c.Retry.HonourRetryAfter; v != nil {
 			p.HonourRetryAfter = *v
 		}
-		// The harness's "retry" capability (spec/driver/v1/capabilities.yaml) gives up on
-		// every 4xx but 408 and 429; the tracker's own default is Snowplow's narrower set.
-		opts = append(opts, tracker.WithRetryPolicy(p), tracker.WithRetryRule(tracker.ClientErrorsFinalRetryRule))
+		// The status rule stays the tracker's default, Snowplow's (spec/delivery/rules.yaml).
+		opts = append(opts, tracker.WithRetryPolicy(p))
 	}
 	if c.RequestTimeoutMs != nil {
 		opts = append(opts, tracker.WithRequestTimeout(time.Duration(*c.RequestTimeoutMs)*time.Millisecond))

@@ -13,8 +13,9 @@ import (
 type RetryRule func(status int) bool
 
 // SnowplowRetryRule is the default: retry every status except 400, 401, 403, 410 and 422,
-// the set Snowplow's trackers document as not retried (e.g. the JavaScript tracker's
-// "dontRetryStatusCodes" default, https://docs.snowplow.io/docs/sources/trackers/).
+// which mean the request will never be accepted. It is the default of Snowplow's trackers
+// (the JavaScript tracker's dontRetryStatusCodes, https://snowplow.github.io/snowplow-javascript-tracker/docs/browser-tracker/markdown/browser-tracker.emitterconfigurationbase)
+// and Plowline's delivery rules (spec/delivery/rules.yaml).
 func SnowplowRetryRule(status int) bool {
 	switch status {
 	case 400, 401, 403, 410, 422:
@@ -24,8 +25,8 @@ func SnowplowRetryRule(status int) bool {
 }
 
 // ClientErrorsFinalRetryRule retries 5xx, 408, 429 and every non-4xx status and gives up on
-// every other 4xx (the request itself is wrong, so repeating it cannot help). This is the
-// rule of the conformance harness's "retry" capability (spec/driver/v1/capabilities.yaml).
+// every other 4xx (a stricter alternative to the default, for collectors behind proxies
+// that answer 404 or 413 for requests that can never succeed).
 func ClientErrorsFinalRetryRule(status int) bool {
 	if status >= 400 && status < 500 {
 		return status == 408 || status == 429
@@ -61,7 +62,7 @@ type RetryPolicy struct {
 }
 
 // DefaultRetryPolicy: 5 attempts, 250 ms doubling to at most 30 s, jitter 0.5, Retry-After
-// honoured up to 5 minutes.
+// honoured up to 5 minutes (the defaults of spec/delivery/rules.yaml; a test checks them).
 func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{MaxAttempts: 5, InitialBackoff: 250 * time.Millisecond, MaxBackoff: 30 * time.Second,
 		Multiplier: 2, Jitter: 0.5, HonourRetryAfter: true, MaxRetryAfter: 5 * time.Minute}
