@@ -19,6 +19,7 @@ from types import FrameType
 
 from plowline.enrich import __version__
 from plowline.enrich.app import EnrichApp, write_all
+from plowline.enrich.bounds import DEFAULT_MAX_BAD_ROWS_PER_RECORD
 from plowline.enrich.enrichments.config import EnrichmentConfigError
 from plowline.enrich.enrichments.pii import PiiPseudonymizer
 from plowline.enrich.outputs import to_outputs
@@ -38,6 +39,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--schemas", type=Path, action="append", default=[],
         help="extra folder of schemas (vendor/name/format/version), repeatable",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-bad-rows-per-record", type=int, default=DEFAULT_MAX_BAD_ROWS_PER_RECORD,
+        metavar="N", help="bad rows one raw record may produce; past N, one summary row "
+        f"carrying the whole record (default {DEFAULT_MAX_BAD_ROWS_PER_RECORD}; -1: no bound)",
     )  # fmt: skip
 
 
@@ -76,6 +82,7 @@ def _config(args: argparse.Namespace, good_limit: int, bad_limit: int) -> Worker
     return WorkerConfig(
         resolver=args.resolver, enrichments=args.enrichments, schema_dirs=tuple(args.schemas),
         max_good_bytes=good_limit, max_bad_bytes=bad_limit,
+        max_bad_rows_per_record=args.max_bad_rows_per_record,
     )  # fmt: skip
 
 

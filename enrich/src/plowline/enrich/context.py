@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from plowline.enrich import __version__
 from plowline.enrich.badrows import Processor
+from plowline.enrich.bounds import DEFAULT_MAX_BAD_ROWS_PER_RECORD
 from plowline.enrich.validation import SchemaValidator
 
 if TYPE_CHECKING:
@@ -38,6 +39,8 @@ class EnrichContext:
     max_json_depth: int = 40
     # Records above this size become size_violation bad rows (collector default, facts §2.4).
     max_payload_bytes: int = 1_048_576
+    # Bad rows one raw record may produce; past it one summary row (bounds.py). -1: no bound.
+    max_bad_rows_per_record: int = DEFAULT_MAX_BAD_ROWS_PER_RECORD
 
     @property
     def etl_version(self) -> str:

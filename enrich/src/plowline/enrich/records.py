@@ -10,6 +10,7 @@ from __future__ import annotations
 from plowline.collector.framing import FramingError, unpack
 from plowline.collector.payload import PayloadDecodeError, decode
 from plowline.enrich import badrows
+from plowline.enrich.bounds import bound_bad_rows
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.pipeline import Result, enrich
 
@@ -28,7 +29,7 @@ def enrich_record(record: bytes, ctx: EnrichContext) -> list[Result]:
     results: list[Result] = []
     for raw in payloads:
         results.extend(enrich_payload_bytes(raw, ctx, now))
-    return results
+    return bound_bad_rows(results, record, ctx, now)
 
 
 def enrich_payload_bytes(raw: bytes, ctx: EnrichContext, now: int) -> list[Result]:

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from plowline.enrich.bounds import DEFAULT_MAX_BAD_ROWS_PER_RECORD
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.enrichments.config import load_enrichments
 from plowline.enrich.iglu import IgluValidator
@@ -28,13 +29,16 @@ class WorkerConfig:
     schema_dirs: tuple[Path, ...] = ()
     max_good_bytes: int = UNLIMITED
     max_bad_bytes: int = UNLIMITED
+    max_bad_rows_per_record: int = DEFAULT_MAX_BAD_ROWS_PER_RECORD
     extra: dict[str, str] = field(default_factory=dict)
 
 
 def build_context(config: WorkerConfig) -> EnrichContext:
     validator = IgluValidator.from_resolver_file(config.resolver, list(config.schema_dirs))
     enrichments = load_enrichments(config.enrichments, validator) if config.enrichments else []
-    return EnrichContext(validator, enrichments)
+    return EnrichContext(
+        validator, enrichments, max_bad_rows_per_record=config.max_bad_rows_per_record
+    )
 
 
 _PR_SET_PDEATHSIG = 1

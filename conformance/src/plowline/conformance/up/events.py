@@ -18,6 +18,7 @@ from plowline.conformance.up.reasons import describe
 from plowline.enrich import badrows
 from plowline.enrich.adapters import adapt
 from plowline.enrich.badrows import BadRow, collector_payload_json, iso_now
+from plowline.enrich.bounds import bound_results
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.conversions import is_uuid
 from plowline.enrich.event import EnrichedEvent, shred_name, tsv_to_json
@@ -126,6 +127,10 @@ def process_record(record: bytes, ctx: EnrichContext) -> list[Item]:
                 pairs.append(
                     (raw, badrows.generic_error(ctx.processor, now, [message], repr(payload)))
                 )
+    # The same bound on bad rows per record as plowline-enrich (then one summary row).
+    pairs = bound_results(pairs, record, ctx.max_bad_rows_per_record, ctx.processor, now,
+                          lambda p: p[1] if isinstance(p[1], BadRow) else None,
+                          lambda row: (None, row))  # fmt: skip
     items: list[Item] = []
     withheld = 0
     for source, result in pairs:
