@@ -23,7 +23,7 @@ FIELDS = Path("enriched/fields.yaml")
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("pristine")
-    for folder in ("protocol", "enriched", "vectors", "schemas"):
+    for folder in ("protocol", "enriched", "delivery", "vectors", "schemas"):
         shutil.copytree(data_root() / folder, root / folder)
     return root
 

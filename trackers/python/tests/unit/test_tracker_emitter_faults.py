@@ -139,8 +139,8 @@ def test_timeout_is_retried(collector: RecordingCollector, kind: str) -> None:
     assert collector.requests[0].answer is None
 
 
-@pytest.mark.parametrize("status", [400, 403, 413])
-def test_4xx_gives_up_without_retrying(collector: RecordingCollector, status: int) -> None:
+@pytest.mark.parametrize("status", [400, 401, 403, 410, 422])
+def test_give_up_statuses_end_the_request(collector: RecordingCollector, status: int) -> None:
     collector.script(Respond(status))
     failures: list[tuple[list[Mapping[str, str]], DeliveryFailure]] = []
     emitter = SyncEmitter(collector.url, on_failure=lambda p, f: failures.append((list(p), f)))
@@ -155,7 +155,7 @@ def test_4xx_gives_up_without_retrying(collector: RecordingCollector, status: in
     _assert_each_accepted_once(collector, kept)
 
 
-@pytest.mark.parametrize("status", [408, 429, 500, 502])
+@pytest.mark.parametrize("status", [302, 404, 408, 413, 425, 429, 500, 502])
 def test_retryable_statuses(collector: RecordingCollector, status: int) -> None:
     collector.script(Respond(status))
     tracker = Tracker(SyncEmitter(collector.url, retry=FAST))

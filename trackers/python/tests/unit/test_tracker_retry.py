@@ -16,9 +16,15 @@ from plowline.tracker.emitters.retry import Outcome, RetryPolicy, classify, pars
         (200, Outcome.DELIVERED),
         (204, Outcome.DELIVERED),
         (302, Outcome.RETRY),
+        # spec/delivery/rules.yaml: Snowplow's give-up set; every other status is retried.
         (400, Outcome.GIVE_UP),
-        (404, Outcome.GIVE_UP),
-        (413, Outcome.GIVE_UP),
+        (401, Outcome.GIVE_UP),
+        (403, Outcome.GIVE_UP),
+        (410, Outcome.GIVE_UP),
+        (422, Outcome.GIVE_UP),
+        (404, Outcome.RETRY),
+        (413, Outcome.RETRY),
+        (425, Outcome.RETRY),
         (408, Outcome.RETRY),
         (429, Outcome.RETRY),
         (500, Outcome.RETRY),
@@ -65,3 +71,22 @@ def test_wait_prefers_retry_after_capped() -> None:
     assert policy.wait_s(1, 0.0, "garbage", 0.0) == 1.0
     ignoring = RetryPolicy(initial_backoff_s=1, jitter=0, honour_retry_after=False)
     assert ignoring.wait_s(1, 0.0, "7", 0.0) == 1.0
+
+
+def test_defaults_are_the_shared_delivery_rules() -> None:
+    """The policy's defaults are spec/delivery/rules.yaml's (seconds here, milliseconds there)."""
+    import yaml
+    from plowline.spec.data import data_path
+
+    rules = yaml.safe_load(data_path("delivery", "rules.yaml").read_text(encoding="utf-8"))
+    policy = RetryPolicy()
+    assert policy.max_attempts == rules["max_attempts"]
+    assert policy.initial_backoff_s * 1000 == rules["backoff"]["initial_ms"]
+    assert policy.max_backoff_s * 1000 == rules["backoff"]["max_ms"]
+    assert policy.multiplier == rules["backoff"]["multiplier"]
+    assert policy.jitter == rules["backoff"]["jitter"]
+    assert policy.honour_retry_after is rules["retry_after"]["honoured"]
+    assert policy.max_retry_after_s * 1000 == rules["retry_after"]["max_ms"]
+    for status in range(300, 600):
+        expected = Outcome.GIVE_UP if status in rules["give_up_statuses"] else Outcome.RETRY
+        assert classify(status) is expected

@@ -39,6 +39,7 @@ from jsonschema.exceptions import (  # type: ignore[import-untyped, unused-ignor
 )
 from plowline.spec import generate
 from plowline.spec.data import data_root
+from plowline.spec.delivery import delivery_rules
 from plowline.spec.errors import SpecError
 from plowline.spec.tables import (
     ENRICHED_FIELD_COUNT,
@@ -220,12 +221,16 @@ def _cached_schema_problems(
 
 
 def check_tables(root: Path) -> list[str]:
-    """parameters.yaml and fields.yaml: structure, count and order, cross references."""
+    """parameters.yaml, fields.yaml, delivery/rules.yaml: structure, order, cross references."""
     problems: list[str] = []
     params: tuple[Parameter, ...] | None = None
     fields: tuple[EnrichedField, ...] | None = None
     try:
         params = parameters(root)
+    except SpecError as exc:
+        problems.append(_strip_root(str(exc), root))
+    try:
+        delivery_rules(root)
     except SpecError as exc:
         problems.append(_strip_root(str(exc), root))
     try:

@@ -7,7 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 # Top-level folders of spec/ that every installed copy carries.
-DATA_DIRS = ("protocol", "schemas", "enriched", "vectors", "driver", "examples")
+DATA_DIRS = ("protocol", "schemas", "enriched", "delivery", "vectors", "driver", "examples")
 
 
 class SpecDataNotFoundError(RuntimeError):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Final
 
 from plowline.spec.data import data_root
+from plowline.spec.delivery import RULES_FILE, DeliveryRules, delivery_rules
 from plowline.spec.tables import (
     FIELDS_FILE,
     PARAMETERS_FILE,
@@ -189,6 +190,60 @@ def _field_row(f: EnrichedField) -> list[object]:
     ]
 
 
+def render_delivery_python(rules: DeliveryRules) -> str:
+    """The Python tracker's constants (seconds, as its RetryPolicy speaks)."""
+    statuses = ", ".join(str(s) for s in rules.give_up_statuses)
+    return "\n".join(
+        [
+            '"""Delivery rules every Plowline tracker shares: when to give up, default back-off.',
+            "",
+            f"GENERATED from spec/{RULES_FILE.as_posix()} by plowline.spec.generate: do not edit.",
+            f"Regenerate with: {REGENERATE}",
+            '"""',
+            "",
+            "from typing import Final",
+            "",
+            "# Non-2xx statuses that end a request without retry; every other one is retried.",
+            f"GIVE_UP_STATUSES: Final = frozenset({{{statuses}}})",
+            f"MAX_ATTEMPTS: Final = {rules.max_attempts}",
+            f"INITIAL_BACKOFF_S: Final = {rules.initial_backoff_ms / 1000!r}",
+            f"BACKOFF_MULTIPLIER: Final = {rules.backoff_multiplier!r}",
+            f"MAX_BACKOFF_S: Final = {rules.max_backoff_ms / 1000!r}",
+            f"JITTER: Final = {rules.jitter!r}",
+            f"HONOUR_RETRY_AFTER: Final = {rules.honour_retry_after!r}",
+            f"MAX_RETRY_AFTER_S: Final = {rules.max_retry_after_ms / 1000!r}",
+            "",
+        ]
+    )
+
+
+def render_delivery_typescript(rules: DeliveryRules) -> str:
+    """The TypeScript trackers' constants (milliseconds, as their RetryPolicy speaks)."""
+    statuses = ", ".join(str(s) for s in rules.give_up_statuses)
+    source = f"spec/{RULES_FILE.as_posix()}"
+    return "\n".join(
+        [
+            "/**",
+            " * Delivery rules every Plowline tracker shares: when to give up, default back-off.",
+            " *",
+            f" * GENERATED from {source} by plowline.spec.generate: do not edit.",
+            f" * Regenerate with: {REGENERATE}",
+            " */",
+            "",
+            "/** Non-2xx statuses that end a request without retry; every other one is retried. */",
+            f"export const GIVE_UP_STATUSES: ReadonlySet<number> = new Set([{statuses}]);",
+            f"export const MAX_ATTEMPTS = {rules.max_attempts};",
+            f"export const INITIAL_BACKOFF_MS = {rules.initial_backoff_ms};",
+            f"export const BACKOFF_MULTIPLIER = {rules.backoff_multiplier:g};",
+            f"export const MAX_BACKOFF_MS = {rules.max_backoff_ms};",
+            f"export const JITTER = {rules.jitter:g};",
+            f"export const HONOUR_RETRY_AFTER = {'true' if rules.honour_retry_after else 'false'};",
+            f"export const MAX_RETRY_AFTER_MS = {rules.max_retry_after_ms};",
+            "",
+        ]
+    )
+
+
 def _python_literal(value: object) -> str:
     """A Python literal as ruff format writes it (double-quoted strings)."""
     if isinstance(value, str):
@@ -256,15 +311,23 @@ OUTPUTS: Final[dict[Path, Callable[[Path | None], str]]] = {
     PARAMETERS_FILE.with_suffix(".md"): render_parameters,
     FIELDS_FILE.with_suffix(".md"): render_fields,
 }
-# Generated code inside the Python package: written and checked only in a source checkout
-# (an installed wheel carries the module itself, but not python/ in its spec data).
+# Generated code in the packages that use it: written and checked only where the package's
+# folder exists beside the spec data, i.e. in a source checkout (an installed wheel carries the
+# spec module itself, and its spec data has no python/ or ../trackers).
 CODE_OUTPUTS: Final[dict[Path, Callable[[Path | None], str]]] = {
     Path("python/src/plowline/spec/enriched_fields.py"): render_fields_module,
+    Path("../trackers/python/src/plowline/tracker/emitters/delivery_rules.py"): (
+        lambda root: render_delivery_python(delivery_rules(root))
+    ),
+    Path("../trackers/javascript/packages/tracker-core/src/delivery-rules.ts"): (
+        lambda root: render_delivery_typescript(delivery_rules(root))
+    ),
 }
 
 
 def _outputs(base: Path) -> dict[Path, Callable[[Path | None], str]]:
-    return {**OUTPUTS, **CODE_OUTPUTS} if (base / "python" / "src").is_dir() else dict(OUTPUTS)
+    code = {k: v for k, v in CODE_OUTPUTS.items() if (base / k).parent.is_dir()}
+    return {**OUTPUTS, **code}
 
 
 def write(root: Path | None = None) -> list[Path]:
@@ -276,7 +339,7 @@ def write(root: Path | None = None) -> list[Path]:
         text = render(root)
         if not target.exists() or target.read_text(encoding="utf-8") != text:
             target.write_text(text, encoding="utf-8")
-            written.append(target)
+            written.append(target.resolve())
     return written
 
 

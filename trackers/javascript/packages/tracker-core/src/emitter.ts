@@ -4,6 +4,16 @@
  * back-off. Transport, store, clock and sleep are injected so browser, Node and tests share it.
  */
 import type { Payload } from './payload.js';
+import {
+  BACKOFF_MULTIPLIER,
+  GIVE_UP_STATUSES,
+  HONOUR_RETRY_AFTER,
+  INITIAL_BACKOFF_MS,
+  JITTER,
+  MAX_ATTEMPTS,
+  MAX_BACKOFF_MS,
+  MAX_RETRY_AFTER_MS,
+} from './delivery-rules.js';
 import { PAYLOAD_DATA_SCHEMA } from './schemas.js';
 
 export type HttpMethod = 'GET' | 'POST';
@@ -49,11 +59,11 @@ export interface RetryPolicy {
   initialBackoffMs: number;
   maxBackoffMs: number;
   multiplier: number;
-  /** Randomise each wait in [wait/2, wait] (false: exact waits). */
+  /** Randomise each wait in (wait·(1−JITTER), wait] (default true; false: exact waits). */
   jitter?: boolean;
-  /** Wait as a Retry-After header says (seconds or HTTP date) instead of the back-off. */
+  /** Wait as a Retry-After header says (seconds or HTTP date) instead of the back-off (default true). */
   honourRetryAfter?: boolean;
-  /** Longest Retry-After wait obeyed (default 300 000 ms). */
+  /** Longest Retry-After wait obeyed (default MAX_RETRY_AFTER_MS). */
   maxRetryAfterMs?: number;
 }
 
@@ -70,7 +80,16 @@ export function parseRetryAfter(value: string, nowMs: number): number | undefine
   return Number.isNaN(when) ? undefined : Math.max(0, when - nowMs);
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, initialBackoffMs: 500, maxBackoffMs: 30_000, multiplier: 2 };
+/** The shared defaults of spec/delivery/rules.yaml (generated constants). */
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxAttempts: MAX_ATTEMPTS,
+  initialBackoffMs: INITIAL_BACKOFF_MS,
+  maxBackoffMs: MAX_BACKOFF_MS,
+  multiplier: BACKOFF_MULTIPLIER,
+  jitter: true,
+  honourRetryAfter: HONOUR_RETRY_AFTER,
+  maxRetryAfterMs: MAX_RETRY_AFTER_MS,
+};
 
 export const POST_PATH = '/com.snowplowanalytics.snowplow/tp2';
 export const GET_PATH = '/i';
@@ -96,7 +115,7 @@ export interface EmitterConfig {
   store?: EventStore;
   clock?: () => number;
   sleep?: (ms: number) => Promise<void>;
-  /** Statuses that end a request without retry (default: 4xx except 408, 425, 429). */
+  /** Which non-2xx statuses are retried (default: all but spec/delivery's give-up set). */
   isRetryable?: (status: number) => boolean;
   onSend?: (result: SendOutcome) => void;
   onDrop?: (payloads: Payload[], reason: string) => void;
@@ -118,10 +137,10 @@ export interface FlushResult {
   pending: number;
 }
 
+/** spec/delivery/rules.yaml: every non-2xx status is retried except the give-up set. */
 export function defaultIsRetryable(status: number): boolean {
   if (status >= 200 && status < 300) return false;
-  if (status >= 400 && status < 500) return status === 408 || status === 425 || status === 429;
-  return true;
+  return !GIVE_UP_STATUSES.has(status);
 }
 
 /** setTimeout exists in every runtime we target, but the core is compiled without DOM/Node types. */
@@ -355,11 +374,11 @@ export class Emitter {
         this.retry.maxBackoffMs,
         this.retry.initialBackoffMs * Math.pow(this.retry.multiplier, attempt - 1),
       );
-      if (this.retry.jitter) delay = delay / 2 + Math.random() * (delay / 2);
+      if (this.retry.jitter) delay *= 1 - JITTER * Math.random();
       if (this.retry.honourRetryAfter && retryAfter) {
         // Wall-clock time, not the injectable clock: an HTTP date is real time.
         const asked = parseRetryAfter(retryAfter, Date.now());
-        if (asked !== undefined) delay = Math.min(asked, this.retry.maxRetryAfterMs ?? 300_000);
+        if (asked !== undefined) delay = Math.min(asked, this.retry.maxRetryAfterMs ?? MAX_RETRY_AFTER_MS);
       }
       await this.interruptibleSleep(delay);
       if (this.closed) return 'gave-up';

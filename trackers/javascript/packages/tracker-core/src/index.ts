@@ -6,4 +6,5 @@ export * from './events.js';
 export * from './subject.js';
 export * from './core.js';
 export * from './emitter.js';
+export * from './delivery-rules.js';
 export { VERSION } from './version.js';

@@ -111,7 +111,7 @@ describe('Emitter', () => {
 
   it('retries 5xx, 429 and network errors with exponential back-off, same eid, new stm', async () => {
     const { emitter, requests, sleeps, events } = setup([503, 'network', 429], {
-      retry: { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 250, multiplier: 2 },
+      retry: { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 250, multiplier: 2, jitter: false },
     });
     emitter.add(ev(1));
     expect(await emitter.flush()).toEqual({ sent: 1, rejected: 0, pending: 0 });
@@ -236,7 +236,7 @@ describe('Retry-After', () => {
     const emitter = new Emitter({
       endpoint: 'http://c.test',
       bufferSize: 10,
-      retry: { maxAttempts: 3, initialBackoffMs: 20, maxBackoffMs: 100, multiplier: 2, honourRetryAfter: honour },
+      retry: { maxAttempts: 3, initialBackoffMs: 20, maxBackoffMs: 100, multiplier: 2, jitter: false, honourRetryAfter: honour },
       transport: async () => answers.shift() ?? 200,
       sleep: async (ms) => {
         sleeps.push(ms);

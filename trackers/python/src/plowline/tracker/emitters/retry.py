@@ -7,6 +7,16 @@ import math
 from dataclasses import dataclass
 from enum import Enum
 
+from plowline.tracker.emitters.delivery_rules import (
+    BACKOFF_MULTIPLIER,
+    GIVE_UP_STATUSES,
+    HONOUR_RETRY_AFTER,
+    INITIAL_BACKOFF_S,
+    JITTER,
+    MAX_ATTEMPTS,
+    MAX_BACKOFF_S,
+    MAX_RETRY_AFTER_S,
+)
 from plowline.tracker.errors import ConfigurationError
 
 
@@ -19,10 +29,10 @@ class Outcome(Enum):
 
 
 def classify(status: int) -> Outcome:
-    """2xx delivered; 4xx gives up (the request itself is wrong) except 408 and 429; else retry."""
+    """2xx delivered; the give-up set of spec/delivery/rules.yaml ends the request; else retry."""
     if 200 <= status < 300:
         return Outcome.DELIVERED
-    if 400 <= status < 500 and status not in (408, 429):
+    if status in GIVE_UP_STATUSES:
         return Outcome.GIVE_UP
     return Outcome.RETRY
 
@@ -37,13 +47,14 @@ class RetryPolicy:
     ``max_retry_after_s``).
     """
 
-    max_attempts: int = 5
-    initial_backoff_s: float = 0.25
-    max_backoff_s: float = 30.0
-    multiplier: float = 2.0
-    jitter: float = 0.5
-    honour_retry_after: bool = True
-    max_retry_after_s: float = 300.0
+    # Defaults: spec/delivery/rules.yaml, shared by every Plowline tracker.
+    max_attempts: int = MAX_ATTEMPTS
+    initial_backoff_s: float = INITIAL_BACKOFF_S
+    max_backoff_s: float = MAX_BACKOFF_S
+    multiplier: float = BACKOFF_MULTIPLIER
+    jitter: float = JITTER
+    honour_retry_after: bool = HONOUR_RETRY_AFTER
+    max_retry_after_s: float = MAX_RETRY_AFTER_S
 
     def __post_init__(self) -> None:
         if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int):
