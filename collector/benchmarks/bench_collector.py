@@ -184,7 +184,7 @@ def hello_cmd(server: str, port: int) -> list[str]:
             "-m",
             "granian",
             "--interface",
-            "rsgi",
+            "asgi",
             "--workers",
             "1",
             "--port",
@@ -192,7 +192,7 @@ def hello_cmd(server: str, port: int) -> list[str]:
             "--log-level",
             "error",
             "--no-ws",
-            "hello_apps:rsgi",
+            "hello_apps:hello_asgi",
         ]
     return [
         sys.executable,

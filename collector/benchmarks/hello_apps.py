@@ -5,13 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 
-class HelloRsgi:
-    async def __call__(self, scope: Any, proto: Any) -> None:
-        if scope.method == "POST":
-            await proto()
-        proto.response_bytes(200, [("content-type", "text/plain")], b"ok")
-
-
 async def hello_asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
         while True:
@@ -35,6 +28,3 @@ async def hello_asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
         }
     )
     await send({"type": "http.response.body", "body": b"ok"})
-
-
-rsgi = HelloRsgi()

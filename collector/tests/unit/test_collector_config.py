@@ -81,6 +81,9 @@ def test_env_values_are_toml_when_they_parse() -> None:
         ('[cookie]\nname = "a b"', "cookie.name"),
         ('[root_response]\nheaders = { "X" = "a\\nb" }', "printable"),
         ('[sinks]\nframing = "zstd"\n[sinks.good]\ntype = "s3"\nbucket = "b"', "framing"),
+        ('[redirect]\nenabled = true\nallowed_hosts = ["a.com/x"]', "not a host name"),
+        ("[limits]\nmax_inflight_body_bytes = 4096", "max_inflight_body_bytes"),
+        ("[http]\nbody_timeout_seconds = 0", "http.body_timeout_seconds"),
     ],
 )
 def test_invalid_configs_name_the_key_and_reason(tmp_path: Path, toml: str, fragment: str) -> None:

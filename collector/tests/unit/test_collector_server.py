@@ -1,4 +1,4 @@
-"""Real servers on 127.0.0.1: the CLI under granian (RSGI) and uvicorn (ASGI), SIGTERM drain."""
+"""Real servers on 127.0.0.1: the CLI under granian and uvicorn (both ASGI), SIGTERM drain."""
 
 from __future__ import annotations
 
@@ -48,13 +48,17 @@ class Running:
         self.proc.send_signal(signal.SIGTERM)
         assert self.proc.wait(60) in (0, -signal.SIGTERM)
 
-    def raw(self, data: bytes) -> bytes:
-        """Send raw bytes, return whatever comes back before the server closes."""
+    def raw(self, data: bytes, *, half_close: bool = True) -> bytes:
+        """Send raw bytes, return whatever comes back before the server closes.
+
+        ``half_close``: shut our sending side after the request (hyper, granian's HTTP stack,
+        may then drop the answer: use False where the answer matters)."""
         reply = b""
         with socket.create_connection(("127.0.0.1", self.port), timeout=5) as sock:
             try:
                 sock.sendall(data)
-                sock.shutdown(socket.SHUT_WR)
+                if half_close:
+                    sock.shutdown(socket.SHUT_WR)
                 while chunk := sock.recv(65536):
                     reply += chunk
             except OSError:
@@ -224,3 +228,33 @@ def test_real_server_fuzz_never_5xx(
     if reply.startswith(b"HTTP/"):
         status = int(reply.split(b" ", 2)[1])
         assert status < 500, reply[:300]
+
+
+def test_real_server_keeps_header_bytes_beyond_ascii(server: Running) -> None:
+    """Issue 15.16: under granian a header value with any byte past ASCII used to vanish.
+
+    Each byte is kept, read as one ISO-8859-1 character (as Snowplow's collector reads header
+    bytes), so the stored value encodes back to exactly the bytes sent.
+    """
+    user_agent = "Mozilla/5.0 (Linux; Android 12; 华为 P50) Mobile".encode()
+    referer = "https://exemple.fr/café?q=é".encode()
+    latin1 = b"caf\xe9"  # a lone ISO-8859-1 byte, not UTF-8
+    request = (
+        b"GET /i?e=pv HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        b"User-Agent: " + user_agent + b"\r\nReferer: " + referer + b"\r\n"
+        b"X-Latin: " + latin1 + b"\r\nOrigin: https://h\xc3\xa9.example\r\n\r\n"
+    )
+    reply = server.raw(request, half_close=False)
+    assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
+    server.stop()
+    [payload] = server.payloads()
+    assert payload.user_agent is not None
+    assert payload.user_agent.encode("latin-1") == user_agent
+    assert payload.referer_uri is not None
+    assert payload.referer_uri.encode("latin-1") == referer
+    pairs = [h.split(": ", 1) for h in payload.headers or []]
+    stored = {name: value.encode("latin-1") for name, value in pairs}
+    assert stored["User-Agent"] == user_agent
+    assert stored["Referer"] == referer
+    assert stored["X-Latin"] == latin1
+    assert stored["Origin"] == b"https://h\xc3\xa9.example"

@@ -52,6 +52,10 @@ class HttpConfig(_Strict):
     server: Literal["granian", "uvicorn"] = "granian"
     # Pending connections the listening socket queues.
     backlog: int = Field(default=1024, ge=1)
+    # A request body must have arrived in full this long after its headers, else 408 and the
+    # connection is closed (a client holding a connection open after its headers costs a slot
+    # and the memory of what it sent).
+    body_timeout_seconds: float = Field(default=30, gt=0)
 
 
 class CookieConfig(_Strict):
@@ -164,11 +168,19 @@ class LimitsConfig(_Strict):
     max_payload_bytes: int = Field(default=1_048_576, ge=1024)
     # A request body above this is refused with 413 and nothing is stored.
     drop_payload_bytes: int = Field(default=2_097_152, ge=1024)
+    # Request-body bytes all requests in progress may hold together (received but not yet
+    # handled); a request that would go past it gets 503 (trackers retry) and is closed.
+    max_inflight_body_bytes: int = Field(default=128 * 1024 * 1024, ge=1024)
 
     @model_validator(mode="after")
     def _order(self) -> LimitsConfig:
         if self.drop_payload_bytes < self.max_payload_bytes:
             raise ValueError("limits.drop_payload_bytes must be >= limits.max_payload_bytes")
+        if self.max_inflight_body_bytes < self.drop_payload_bytes:
+            raise ValueError(
+                "limits.max_inflight_body_bytes must be >= limits.drop_payload_bytes "
+                "(else a body of the largest accepted size could never be read)"
+            )
         return self
 
 

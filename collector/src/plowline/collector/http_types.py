@@ -1,4 +1,4 @@
-"""Server-neutral request and response records (the ASGI and RSGI adapters fill them)."""
+"""Server-neutral request and response records (the ASGI adapter fills them)."""
 
 from __future__ import annotations
 

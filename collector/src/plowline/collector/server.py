@@ -1,4 +1,9 @@
-"""Running the collector under an HTTP server: granian (RSGI, default) or uvicorn (ASGI)."""
+"""Running the collector under an HTTP server: granian (default) or uvicorn, both over ASGI.
+
+granian's RSGI interface is not used: its header API hands values over as ``str`` and silently
+leaves out every value with a byte outside visible ASCII (a UTF-8 User-Agent arrived as none);
+its ASGI interface gives the bytes.
+"""
 
 from __future__ import annotations
 
@@ -43,14 +48,14 @@ def _freeze_heap() -> None:
     gc.freeze()
 
 
-def rsgi_factory() -> Any:
+def asgi_factory() -> Any:
     """Entry point granian imports in its worker process (config path via the environment)."""
-    from plowline.collector.rsgi import RsgiCollector
+    from plowline.collector.asgi import AsgiCollector
 
     raw = os.environ.get(CONFIG_ENV)
     config = load_config(Path(raw) if raw else None)
     logs.configure(config.logging.level)
-    app = RsgiCollector(build_app(config))
+    app = AsgiCollector(build_app(config))
     _freeze_heap()
     return app
 
@@ -87,10 +92,10 @@ def serve(config: CollectorConfig, config_path: Path | None) -> None:
     if config_path is not None:
         os.environ[CONFIG_ENV] = str(config_path.resolve())
     server = Server(
-        "plowline.collector.server:rsgi_factory",
+        "plowline.collector.server:asgi_factory",
         address=http.host,
         port=http.port,
-        interface=Interfaces.RSGI,
+        interface=Interfaces.ASGI,
         workers=1,
         loop=Loops.auto,
         backlog=http.backlog,

@@ -90,7 +90,8 @@ def _parse_origin(origin: str) -> str:
             parts = urlsplit(first)
         except ValueError:
             return "*"
-        if parts.scheme and parts.netloc and "\r" not in first and "\n" not in first:
+        # Echoed in a response header: printable ASCII only (header values arrive as Latin-1).
+        if parts.scheme and parts.netloc and first.isascii() and first.isprintable():
             return f"{parts.scheme}://{parts.netloc}"
     return "*"
 
