@@ -6,7 +6,6 @@ be tested without a server; ``asgi.py`` wires them to HTTP.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +20,16 @@ from plowline.spec.iglu import SchemaKey
 
 JSON: Final = "application/json"
 MAX_PAGE_SIZE: Final = 1000
+# Request bounds (the OpenAPI document states the same): past them a request is a 400 that
+# says which, never a query SQLite cannot run.
+MAX_DEPTH: Final = 16  # JSON nesting of a request body; ours are 4 deep at most
+MAX_CONTEXTS: Final = 100  # entity filters in POST /micro/good
+MAX_FILTERS: Final = 100  # column filters in POST /micro/events
+MAX_FILTER_VALUES: Final = 1000  # values over all of them
+MAX_BUCKETS: Final = 1000  # POST /micro/timeline
+# Timestamps as epoch milliseconds: years 1 to 9999, as ISO-8601 ones can say.
+MIN_MS: Final = -62_135_596_800_000
+MAX_MS: Final = 253_402_300_799_999
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +55,33 @@ def _body_object(body: bytes) -> dict[str, Any]:
     if not body.strip():
         return {}
     try:
-        value = json.loads(body)
-    except ValueError as exc:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        if "depth" in str(exc) or "recursion" in str(exc):
+            raise BadRequestError(_too_deep()) from None
         raise BadRequestError(f"request body is not JSON: {exc}") from None
     if not isinstance(value, dict):
         raise BadRequestError("request body must be a JSON object")
+    if _depth_over(value, MAX_DEPTH):
+        raise BadRequestError(_too_deep())
     return value
+
+
+def _too_deep() -> str:
+    return f"request body is nested deeper than {MAX_DEPTH} levels"
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    """True when arrays/objects nest deeper than ``limit`` (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _opt_str(obj: dict[str, Any], name: str) -> str | None:
@@ -76,6 +106,11 @@ def _ms(text: Any, name: str) -> int | None:
     if text is None:
         return None
     if isinstance(text, int) and not isinstance(text, bool):
+        if not MIN_MS <= text <= MAX_MS:
+            raise BadRequestError(
+                f"{name} must be an ISO-8601 timestamp or epoch milliseconds from {MIN_MS} to "
+                f"{MAX_MS}, got {text}"
+            )
         return text
     if not isinstance(text, str):
         raise BadRequestError(f"{name} must be an ISO-8601 timestamp")
@@ -85,7 +120,10 @@ def _ms(text: Any, name: str) -> int | None:
         raise BadRequestError(f"{name} must be an ISO-8601 timestamp, got {text!r}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
+    try:
+        return int(moment.timestamp() * 1000)
+    except (OverflowError, ValueError):
+        raise BadRequestError(f"{name} is out of range: {text!r}") from None
 
 
 class MicroApi:
@@ -138,6 +176,10 @@ class MicroApi:
         contexts = filters.get("contexts") or []
         if not isinstance(contexts, list) or not all(isinstance(c, str) for c in contexts):
             raise BadRequestError("contexts must be a list of schema URIs")
+        if len(contexts) > MAX_CONTEXTS:
+            raise BadRequestError(
+                f"contexts has {len(contexts)} entity filters; at most {MAX_CONTEXTS}"
+            )
         return Reply(
             200,
             JSON,
@@ -208,13 +250,22 @@ class MicroApi:
         raw_filters = q.get("filters") or []
         if not isinstance(raw_filters, list):
             raise BadRequestError("filters must be a list of {column, values}")
+        if len(raw_filters) > MAX_FILTERS:
+            raise BadRequestError(f"filters has {len(raw_filters)} filters; at most {MAX_FILTERS}")
         filters: list[tuple[str, list[str]]] = []
+        total_values = 0
         for f in raw_filters:
             if not isinstance(f, dict) or not isinstance(f.get("column"), str):
                 raise BadRequestError("each filter needs a column name")
             values = f.get("values") or []
             if not isinstance(values, list):
                 raise BadRequestError("filter values must be a list")
+            total_values += len(values)
+            if total_values > MAX_FILTER_VALUES:
+                raise BadRequestError(
+                    f"filters have more than {MAX_FILTER_VALUES} values in all; at most "
+                    f"{MAX_FILTER_VALUES}"
+                )
             filters.append((f["column"], [str(v) for v in values]))
         valid = q.get("validEvents")
         if valid is not None and not isinstance(valid, bool):
@@ -244,8 +295,10 @@ class MicroApi:
         buckets = _body_object(body).get("buckets") or []
         if not isinstance(buckets, list):
             raise BadRequestError("buckets must be a list of {start, end}")
+        if len(buckets) > MAX_BUCKETS:
+            raise BadRequestError(f"buckets has {len(buckets)} buckets; at most {MAX_BUCKETS}")
         parsed = []
-        for b in buckets[:1000]:
+        for b in buckets:
             if not isinstance(b, dict):
                 raise BadRequestError("each bucket is {start, end}")
             start, end = _ms(b.get("start"), "start"), _ms(b.get("end"), "end")
