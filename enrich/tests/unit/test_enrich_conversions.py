@@ -1,4 +1,4 @@
-"""Value parsers (facts §1.3-§1.5) and querystring parsing, with property tests."""
+"""Value parsers (enrich's ConversionUtils) and querystring parsing, with property tests."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Each configurable enrichment, configured from SDJ files as enrich does (facts §6)."""
+"""Each configurable enrichment, configured from SDJ files as Snowplow's enrich does."""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ class EnrichContext:
     clock_ms: Callable[[], int] = _now_ms
     new_uuid: Callable[[], str] = _uuid4
     max_json_depth: int = 40
-    # Records above this size become size_violation bad rows (collector default, facts §2.4).
+    # Records above this size become size_violation bad rows (collector reference.conf default).
     max_payload_bytes: int = 1_048_576
     # Bad rows one raw record may produce; past it one summary row (bounds.py). -1: no bound.
     max_bad_rows_per_record: int = DEFAULT_MAX_BAD_ROWS_PER_RECORD

@@ -1,4 +1,4 @@
-"""Value parsers with the exact semantics of Snowplow enrich (facts §1.3-§1.5).
+"""Value parsers with the exact semantics of Snowplow enrich (enrich's ConversionUtils).
 
 Each parser takes the raw parameter string and returns the TSV representation, or raises
 ParseError with a readable message. Nothing here does I/O.

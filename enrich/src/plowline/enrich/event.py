@@ -73,7 +73,7 @@ class EnrichedEvent:
         return "\t".join(row)
 
     def partially_enriched(self) -> dict[str, Any]:
-        """The ``enriched`` object of a bad row's EnrichmentPayload (facts §4.2)."""
+        """The ``enriched`` object of a bad row's EnrichmentPayload (snowplow-badrows)."""
         out: dict[str, Any] = {}
         for name, kind in FIELDS:
             text = self.field_text(name)
@@ -89,7 +89,7 @@ class EnrichedEvent:
 
 
 def tsv_to_json(line: str, *, lossy: bool = True, schema_versions: bool = False) -> dict[str, Any]:
-    """Convert an enriched TSV line to the analytics-SDK JSON form (facts §3.3).
+    """Convert an enriched TSV line to the analytics-SDK JSON form (as the analytics SDKs write it).
 
     ``lossy=True`` is the flattened form (``contexts_<vendor>_<name>_<model>`` keys);
     ``lossy=False`` keeps ``contexts``/``derived_contexts``/``unstruct_event`` as objects.

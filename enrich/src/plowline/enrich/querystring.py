@@ -1,4 +1,4 @@
-"""Querystring parsing with Apache ``URLEncodedUtils`` semantics (facts §1.1).
+"""Querystring parsing with Apache ``URLEncodedUtils`` semantics (Snowplow tracker protocol docs).
 
 Enrich parses ``URI.create("http://localhost/?" + qs)``, so characters a java.net.URI forbids
 make the whole payload a collector_payload_format_violation; ``&`` and ``;`` both separate

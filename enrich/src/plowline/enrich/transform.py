@@ -1,4 +1,4 @@
-"""Phase 1: defaults from the request, then tracker parameters -> atomic fields (facts §1.3, §1.6).
+"""Phase 1: request defaults, then tracker parameters -> atomic fields (enrich EnrichmentManager).
 
 Every parse error is collected (not just the first) and reported as an Iglu ValidationError
 against the atomic schema with keyword ``atomic_field_parse_error``.

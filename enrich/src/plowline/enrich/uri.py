@@ -1,4 +1,4 @@
-"""URL components the way enrich fills page_url* and refr_url* (facts §3.4, last note)."""
+"""URL components the way enrich fills page_url* and refr_url* (enrich's EnrichmentManager)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Self-describing JSON checks shared by adapters and the pipeline (facts §1.4, §4.2).
+"""Self-describing JSON checks shared by adapters and the pipeline (spec/protocol, badrows).
 
 The Iglu resolver itself lives in plowline-spec; enrich sees it through the small
 ``SchemaValidator`` protocol so the pure pipeline can be driven by any implementation.

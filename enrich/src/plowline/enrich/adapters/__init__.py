@@ -1,4 +1,4 @@
-"""Adapters: CollectorPayload (+ parsed querystring) -> tracker-protocol RawEvents (facts §1.9)."""
+"""Adapters: CollectorPayload + querystring -> tracker-protocol RawEvents (AdapterRegistry.scala)."""
 
 from __future__ import annotations
 

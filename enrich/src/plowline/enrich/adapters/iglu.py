@@ -1,4 +1,4 @@
-"""The Iglu webhook ``/com.snowplowanalytics.iglu/v1`` (facts §1.9).
+"""The Iglu webhook ``/com.snowplowanalytics.iglu/v1`` (enrich adapters/AdapterRegistry.scala).
 
 GET ``?schema=iglu:...&k=v``: the other parameters become the event's data. POST with a JSON
 body: the body is the data when ``schema`` is in the querystring, else the body must be a

@@ -1,4 +1,4 @@
-"""The ``/r/tp2`` URI-redirect adapter (facts §1.8)."""
+"""The ``/r/tp2`` URI-redirect adapter (enrich RedirectAdapter.scala)."""
 
 from __future__ import annotations
 

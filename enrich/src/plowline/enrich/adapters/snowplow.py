@@ -1,4 +1,4 @@
-"""Tracker protocol v1 (GET /i) and v2 (GET or POST payload_data) adapters (facts §1.1)."""
+"""Tracker protocol v1 (GET /i) and v2 (GET or POST payload_data) adapters (spec/protocol)."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""Configurable enrichments (facts §6) and the loader of their SDJ configuration files."""
+"""Configurable enrichments (Snowplow's enrichment docs) and the loader of their SDJ configs."""

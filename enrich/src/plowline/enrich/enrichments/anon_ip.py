@@ -1,4 +1,4 @@
-"""IP anonymisation: trailing IPv4 octets / IPv6 segments replaced by ``x`` (facts §6)."""
+"""IP anonymisation: trailing IPv4 octets / IPv6 segments replaced by ``x`` (anon_ip docs)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""API request enrichment: call an HTTP JSON API per event, add derived contexts (facts §6).
+"""API request enrichment: call an HTTP JSON API per event, add derived contexts (Snowplow docs).
 
 ``{{key}}`` placeholders in the URI are filled with URL-encoded input values; when an input
 is missing the call is skipped (no context), as in Snowplow. POST/PUT send the inputs as a

@@ -1,4 +1,4 @@
-"""The enrichment interface and the fixed pipeline order (facts §3.4)."""
+"""The enrichment interface and the fixed pipeline order (enrich EnrichmentManager.scala)."""
 
 from __future__ import annotations
 

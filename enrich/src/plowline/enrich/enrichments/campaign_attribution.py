@@ -1,4 +1,4 @@
-"""Campaign attribution: mkt_* fields from the page URL querystring (facts §6)."""
+"""Campaign attribution: mkt_* fields from the page URL querystring (Snowplow's enrichment docs)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Load enrichments from a directory of SDJ config files (one per enrichment, facts §6).
+"""Load enrichments from a directory of SDJ config files (one per enrichment, as Snowplow's).
 
 Each ``*.json`` file is ``{"schema": "<config schema URI>", "data": {"name", "vendor",
 "enabled", "parameters"}}`` (or the enrich 1.x ``enrichments/jsonschema/1-0-0`` wrapper holding a

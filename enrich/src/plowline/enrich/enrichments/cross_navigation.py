@@ -1,7 +1,7 @@
 """Cross navigation: the ``cross_navigation/1-0-0`` entity from the page URL's ``_sp``.
 
 ``_sp=<duid>.<ms>[.<session id>.<b64 user id>.<b64 source id>.<source platform>.<b64 reason>]``
-(facts §1.4). refr_domain_userid / refr_dvce_tstamp are filled by the pipeline in any case;
+(enrich's base64 decoding). refr_domain_userid / refr_dvce_tstamp are filled by the pipeline anyway;
 this enrichment adds the entity (only when both duid and timestamp are present).
 """
 

@@ -1,4 +1,4 @@
-"""Event fingerprint: a hash over the raw tracker parameters (facts §6)."""
+"""Event fingerprint: a hash over the raw tracker parameters (Snowplow's enrichment docs)."""
 
 from __future__ import annotations
 

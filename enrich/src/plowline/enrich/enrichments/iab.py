@@ -1,4 +1,4 @@
-"""Spiders and robots: the ``com.iab.snowplow/spiders_and_robots`` entity (facts §6).
+"""Spiders and robots: the ``com.iab.snowplow/spiders_and_robots`` entity (IAB enrichment docs).
 
 The IAB/ABC lists are licensed, so Plowline bundles its own small lists in a simple format
 (see the files under ``plowline/enrich/data``): CIDRs; browser substrings that must appear;

@@ -1,4 +1,4 @@
-"""IP lookups: geo_* / ip_* fields and the ``asn`` entity from MaxMind DB files (facts §6).
+"""IP lookups: geo_* / ip_* fields and the ``asn`` entity from MaxMind DB files (Snowplow docs).
 
 Reads ``.mmdb`` files with ``maxminddb`` (MaxMind's own reader, C extension when available).
 Lookup problems are swallowed like enrich does: an address that is not found or not an IP

@@ -1,6 +1,6 @@
 """JavaScript enrichment on an embedded engine (QuickJS via the ``quickjs`` package).
 
-The script (base64 in the config, facts §6) defines ``process(event, params)``. ``event`` has
+The script (base64 in the config, as Snowplow's) defines ``process(event, params)``. ``event`` has
 Snowplow's getters/setters per field (``getApp_id()``, ``setApp_id(v)``, ``getUnstruct_event()``
 returning the JSON text...), plus ``drop()`` and ``eraseDerived_contexts()``. ``process``
 returns an array of self-describing JSON (added to derived_contexts) or nothing. A throw, a

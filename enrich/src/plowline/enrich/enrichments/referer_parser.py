@@ -1,4 +1,4 @@
-"""Referer parser: refr_medium / refr_source / refr_term from page_referrer (facts §6).
+"""Referer parser: refr_medium / refr_source / refr_term from page_referrer (Snowplow docs).
 
 The referers data file has the Snowplow ``referers.json`` shape:
 ``{medium: {source: {"domains": [...], "parameters": [...]}}}``. Plowline ships its own small

@@ -1,4 +1,4 @@
-"""UA parser: the ``ua_parser_context`` derived entity from ``useragent`` (facts §6).
+"""UA parser: the ``ua_parser_context`` derived entity from ``useragent`` (Snowplow docs).
 
 Uses the ``ua-parser`` package (uap-core rules, precompiled in ``ua-parser-builtins``);
 results are memoised because real traffic repeats a small set of user agents.

@@ -17,10 +17,10 @@ from typing import Any
 from plowline.spec.errors import DepthLimitExceededError, DocumentTooLargeError, NotJsonError
 
 DEFAULT_MAX_DEPTH = 40
-"""Snowplow enrich's ``maxJsonDepth`` default (facts §1.4)."""
+"""Snowplow enrich's ``maxJsonDepth`` default (its reference.conf)."""
 
 DEFAULT_MAX_BYTES = 1_048_576
-"""1 MiB: the collector's default ``maxPayloadSize`` (facts §2.4)."""
+"""1 MiB: the collector's default ``maxPayloadSize`` (collector reference.conf)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +105,7 @@ _OUTSIDE_ALPHABET = re.compile(r"[^A-Za-z0-9+/]")
 
 
 def decode_base64url(text: str) -> bytes:
-    """Decode base64 the way enrich does (Apache commons-codec, URL-safe mode; facts §1.4).
+    """Decode base64 the way enrich does (Apache commons-codec, URL-safe mode).
 
     Both alphabets are accepted (``-_`` and ``+/``), padding is optional, decoding stops at the
     first ``=``, characters outside the alphabet are skipped, and a dangling final character

@@ -5,7 +5,7 @@ value that failed. Paths go through decoded fields, so the second entity of item
 ``$.data[0].cx.data[1]``. A ``DataReport`` carries both the full path (``path``) and Iglu's path
 inside the validated ``data`` (``data_path``), which is what bad rows show.
 
-Bad-row message shapes follow the ``schema_violations`` failure messages (facts §4.2):
+Bad-row message shapes follow the ``schema_violations`` failure messages (snowplow-badrows):
 NotJSON ``{field, value, error}``, NotIglu ``{json, error}``, CriterionMismatch
 ``{schemaKey, schemaCriterion}`` and IgluError ``{schemaKey, error}`` where ``error`` is the Iglu
 client's ``ValidationError`` (``dataReports`` or ``schemaIssues``) or ``ResolutionError``.

@@ -1,6 +1,6 @@
 """An Iglu resolver: ask repositories in Iglu's order, cache answers, keep a lookup history.
 
-Order (iglu-scala-client ``Resolver.prioritize``, facts §5.3): repositories whose vendor prefix
+Order (iglu-scala-client ``Resolver.prioritize``): repositories whose vendor prefix
 matches the schema's vendor first, then by class (in-memory 1, embedded 2, HTTP 100), then by
 configured priority, lowest first; ties keep the configured order. The first repository that
 has the schema wins. Plowline's own schemas (``spec/schemas``) are an implicit embedded

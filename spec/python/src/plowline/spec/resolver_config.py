@@ -1,6 +1,6 @@
 """Iglu resolver configuration (``iglu:com.snowplowanalytics.iglu/resolver-config/...``).
 
-Example (facts §5.3)::
+Example (the resolver-config schema of Iglu Central)::
 
     {"schema": "iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-0-3",
      "data": {"cacheSize": 500, "cacheTtl": 600,
