@@ -1,4 +1,4 @@
-"""Adapters: CollectorPayload + querystring -> tracker-protocol RawEvents (AdapterRegistry.scala)."""
+"""Adapters: CollectorPayload + querystring -> tracker-protocol RawEvents (AdapterRegistry)."""
 
 from __future__ import annotations
 
