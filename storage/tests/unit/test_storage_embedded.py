@@ -10,10 +10,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from plowline.storage.atomic import atomic_columns
 from plowline.storage.embedded import EmbeddedLoader
-from plowline.storage.schemas import DirectorySchemas, StaticSchemas, table_name
+from plowline.storage.schemas import (
+    DirectorySchemas,
+    StaticSchemas,
+    second_table_name,
+    table_name,
+)
 from plowline.storage.testing import check_bad_row
 from plowline.storage.testing.events import ENTITY_TABLES, contexts, enriched_lines, with_fields
-from plowline.storage.testing.evolution import lines_with, write_schemas
+from plowline.storage.testing.evolution import EVO_SCHEMAS, evo_lines, lines_with, write_schemas
 
 
 def count(db: Path, table: str, where: str = "") -> int:
@@ -99,6 +104,70 @@ def test_evolution(db: Path, tmp_path: Path) -> None:
     assert count(db, v1, "WHERE sku = 'a' AND quantity = 2") == 3
     assert count(db, v1, 'WHERE "price_detail.unit_price" = 1.5') == 2
     assert count(db, table_name("com.acme", "cartItem", 2)) == 1
+
+
+def test_legal_schemaver_changes_widen_and_incompatible_values_are_bad_rows(db: Path) -> None:
+    """Issue 15 item 4, in the embedded store: SQLite stores anything, but values are judged
+    by the columns PostgreSQL would have, widened as SchemaVer allows."""
+    with EmbeddedLoader(db, schemas=StaticSchemas(EVO_SCHEMAS)) as loader:
+        loader.setup()
+        old = {"label": "short", "count": 100, "amount": 3, "code": "abcd"}
+        assert loader.load(evo_lines("1-0-0", old, 1, seed=1)).loaded == 1
+        new = {"label": "l" * 100, "count": 2**40, "amount": 2.25, "code": "c" * 30}
+        result = loader.load(evo_lines("1-0-1", new, 2, seed=2))
+        assert (result.loaded, result.bad) == (2, [])
+        narrow = {"label": "abc", "count": 9, "amount": 4, "code": "zz"}
+        assert loader.load(evo_lines("1-0-2", narrow, 1, seed=3)).loaded == 1
+        again = loader.load(evo_lines("1-0-1", new, 1, seed=4))  # still wide after 1-0-2
+        assert (again.loaded, again.bad) == (1, [])
+        mixed = evo_lines("1-1-0", {"code": "e", "amount": "abc"}, 1, seed=5)
+        mixed += evo_lines("1-0-0", old, 1, seed=6)
+        result = loader.load(mixed)
+    assert result.loaded == 1
+    [bad] = result.bad
+    assert "amount" in str(check_bad_row(bad)["failure"])
+    table = table_name("com.acme", "evo", 1)
+    assert count(db, table, "WHERE amount = 2.25") == 3
+
+
+COLLIDING = {
+    "iglu:com.acme.col/foo_bar/jsonschema/1-0-0": {
+        "type": "object",
+        "properties": {"first": {"type": "string"}},
+    },
+    "iglu:com.acme.col/fooBar/jsonschema/1-0-0": {
+        "type": "object",
+        "properties": {"second": {"type": "integer"}},
+    },
+}
+
+
+def _entity_lines(uri: str, data: dict[str, object], seed: int) -> list[bytes]:
+    ctx = contexts({"schema": uri, "data": data})
+    return [
+        with_fields(line, contexts=ctx, derived_contexts="", unstruct_event="")
+        for line in enriched_lines(1, seed=seed)
+    ]
+
+
+def test_schemas_whose_table_names_collide_get_a_table_each(db: Path) -> None:
+    """Issue 15 item 3, in the embedded store: the second schema's values were dropped."""
+    foo_bar, foo_camel = list(COLLIDING)
+    plain = table_name("com.acme.col", "foo_bar", 1)
+    other = second_table_name("com.acme.col", "fooBar", 1)
+    with EmbeddedLoader(db, schemas=StaticSchemas(COLLIDING)) as loader:
+        loader.setup()
+        assert loader.load(_entity_lines(foo_bar, {"first": "x"}, seed=1)).loaded == 1
+        assert loader.load(_entity_lines(foo_camel, {"second": 5}, seed=2)).loaded == 1
+    with EmbeddedLoader(db, schemas=StaticSchemas(COLLIDING)) as fresh:  # the other one first
+        assert fresh.load(_entity_lines(foo_camel, {"second": 6}, seed=3)).loaded == 1
+        assert fresh.load(_entity_lines(foo_bar, {"first": "y"}, seed=4)).loaded == 1
+    assert "second" not in cols(db, plain)
+    assert "first" not in cols(db, other)
+    assert count(db, plain, "WHERE schema_name = 'foo_bar' AND first IN ('x', 'y')") == 2
+    assert count(db, other, "WHERE schema_name = 'fooBar' AND second IN (5, 6)") == 2
+    assert count(db, plain) == 2
+    assert count(db, other) == 2
 
 
 def test_jsonb_mode(db: Path) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from plowline.storage import badrows
 from plowline.storage.atomic import COLLECTOR_TSTAMP, EVENT_ID, Field, atomic_columns
-from plowline.storage.postgres import EncodeError, LoadResult, encode
+from plowline.storage.postgres import DbColumn, EncodeError, LoadResult, encode, widening
 from plowline.storage.prepare import batch_id, batch_key, prepare
 from plowline.storage.schemas import (
     META_COLUMNS,
@@ -26,6 +26,7 @@ from plowline.storage.schemas import (
     derive_columns,
     extract,
     ref_tree,
+    second_table_name,
 )
 
 SQLITE_KINDS = {
@@ -93,7 +94,10 @@ class EmbeddedLoader:
         self.conn = sqlite3.connect(":memory:", isolation_level=None)
         self.conn.execute("ATTACH DATABASE ? AS atomic", (self.path,))
         self._columns: dict[str, list[Column]] = {}
-        self._versions: dict[str, set[str]] = {}
+        # Per schema (vendor, name, model): two schemas may make the same table name
+        # (`foo_bar`, `fooBar`); the second gets a table of its own, as on PostgreSQL.
+        self._versions: dict[tuple[str, str, int], set[str]] = {}
+        self._names: dict[tuple[str, str, int], str | None] = {}
 
     def close(self) -> None:
         self.conn.close()
@@ -117,40 +121,85 @@ class EmbeddedLoader:
         rows = self.conn.execute(f"PRAGMA atomic.table_info({quote(table)})").fetchall()
         return {r[1] for r in rows} if rows else None
 
+    def _owner(self, table: str) -> tuple[str, str, int] | None:
+        """The schema whose rows a table holds (None: no rows yet). SQLite has no table
+        comments; every row names its schema."""
+        row = self.conn.execute(
+            f"SELECT schema_vendor, schema_name, schema_version FROM atomic.{quote(table)} LIMIT 1"  # noqa: S608
+        ).fetchone()
+        if row is None:
+            return None
+        return (str(row[0]), str(row[1]), int(str(row[2]).split("-")[0]))
+
+    def _claim(self, ref: SchemaRef, columns: list[Column]) -> str | None:
+        """The table of a schema seen for the first time, created if need be: its usual
+        name, or the name with a hash of vendor/name when another schema holds that one."""
+        key = (ref.vendor, ref.name, ref.model)
+        taken = {n for k, n in self._names.items() if k != key}
+        for table in (ref.table, second_table_name(*key)):
+            if table in taken:
+                continue
+            if self._existing(table) is None:
+                defs = [f"{quote(n)} TEXT NOT NULL" for n in META_COLUMNS]
+                if self.entity_mode == "jsonb":
+                    defs.append('"data" TEXT')
+                defs += [
+                    f"{quote(c.name)} {SQLITE_KINDS[c.kind]}{'' if c.nullable else ' NOT NULL'}"
+                    for c in columns
+                ]
+                self.conn.execute(f"CREATE TABLE atomic.{quote(table)} ({', '.join(defs)})")
+                return table
+            owner = self._owner(table)
+            if owner is None or owner == key:
+                return table
+        return None
+
     def _ensure(self, ref: SchemaRef) -> str | None:
         """Create or widen the table of a schema; the reason when it cannot be stored."""
-        table = ref.table
-        seen = self._versions.setdefault(table, set())
+        key = (ref.vendor, ref.name, ref.model)
+        seen = self._versions.setdefault(key, set())
         if ref.version in seen:
-            return None
+            return None if self._names.get(key) else self._refusal(ref)
         columns: list[Column] = []
         if self.entity_mode == "columns":
             schema = self.schemas.lookup(ref)
             if schema is None:
                 return f"schema {ref.uri} not found"
             columns = derive_columns(schema)
-        existing = self._existing(table)
-        if existing is None:
-            defs = [f"{quote(n)} TEXT NOT NULL" for n in META_COLUMNS]
-            if self.entity_mode == "jsonb":
-                defs.append('"data" TEXT')
-            defs += [
-                f"{quote(c.name)} {SQLITE_KINDS[c.kind]}{'' if c.nullable else ' NOT NULL'}"
-                for c in columns
-            ]
-            self.conn.execute(f"CREATE TABLE atomic.{quote(table)} ({', '.join(defs)})")
-            existing = set(META_COLUMNS) | {c.name for c in columns}
+        table = self._names.get(key) or self._claim(ref, columns)
+        self._names[key] = table
+        seen.add(ref.version)
+        if table is None:
+            return self._refusal(ref)
+        existing = self._existing(table) or set()
         for c in columns:
             if c.name not in existing:
                 self.conn.execute(
                     f"ALTER TABLE atomic.{quote(table)} ADD COLUMN {quote(c.name)} "
                     f"{SQLITE_KINDS[c.kind]}"
                 )
+        # SQLite stores any value; the columns are what PostgreSQL's would be: widened as
+        # SchemaVer allows, never narrowed (see postgres.widening).
         known = self._columns.setdefault(table, [])
-        names = {c.name for c in known}
-        known += [Column(c.name, c.path, c.kind, c.length) for c in columns if c.name not in names]
-        seen.add(ref.version)
+        by_name = {c.name: i for i, c in enumerate(known)}
+        for c in columns:
+            i = by_name.get(c.name)
+            if i is None:
+                known.append(Column(c.name, c.path, c.kind, c.length))
+                continue
+            have = known[i]
+            wider, _ = widening(DbColumn(have.kind, have.length, True, have.kind), c)
+            if wider is not None:
+                known[i] = Column(have.name, have.path, c.kind, c.length)
         return None
+
+    @staticmethod
+    def _refusal(ref: SchemaRef) -> str:
+        key = (ref.vendor, ref.name, ref.model)
+        return (
+            f"the tables {ref.table} and {second_table_name(*key)} belong to other schemas: "
+            f"{ref.uri} cannot be stored"
+        )
 
     def load(self, lines: Sequence[bytes], batch: str | None = None) -> LoadResult:
         batch = batch_key(batch) if batch else batch_id(lines)
@@ -173,6 +222,8 @@ class EmbeddedLoader:
                     if reason:
                         break
                     ref = ent.ref
+                    table = self._names[(ref.vendor, ref.name, ref.model)]
+                    assert table is not None  # _ensure gave no reason
                     meta: list[Any] = [
                         ref.vendor,
                         ref.name,
@@ -187,7 +238,7 @@ class EmbeddedLoader:
                     if self.entity_mode == "jsonb":
                         rows.append(
                             (
-                                ref.table,
+                                table,
                                 [*META_COLUMNS, "data"],
                                 [*meta, json.dumps(ent.data, ensure_ascii=False)],
                             )
@@ -196,15 +247,13 @@ class EmbeddedLoader:
                     if not isinstance(ent.data, dict):
                         reason = f"{ref.uri}: data is not an object"
                         break
-                    cols = self._columns[ref.table]
+                    cols = self._columns[table]
                     try:
                         values = [_native(c, extract(ent.data, c.path)) for c in cols]
                     except EncodeError as exc:
                         reason = f"{ref.uri}: {exc}"
                         break
-                    rows.append(
-                        (ref.table, [*META_COLUMNS, *(c.name for c in cols)], [*meta, *values])
-                    )
+                    rows.append((table, [*META_COLUMNS, *(c.name for c in cols)], [*meta, *values]))
                 if reason:
                     bad.append(
                         badrows.invalid_values(
@@ -236,5 +285,6 @@ class EmbeddedLoader:
             self.conn.execute("ROLLBACK")
             self._versions.clear()  # DDL rolled back too: re-read the tables next time
             self._columns.clear()
+            self._names.clear()
             raise
         return LoadResult(loaded, bad)
