@@ -717,7 +717,9 @@ impl Drop for Emitter {
 impl Shared {
     fn report(&self, reason: FailureReason, events: Vec<Payload>) {
         if let Some(callback) = &self.config.on_failure {
-            callback(&Failure { reason, events });
+            let failure = Failure { reason, events };
+            // A panicking callback must not kill the worker (nothing would be sent again).
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| callback(&failure)));
         }
     }
 
@@ -771,7 +773,11 @@ impl Shared {
             }
             let closing = state.closing.is_some();
             let ticket = state.flush_requested;
-            let send_all = closing || timer_due || ticket > state.flush_done;
+            #[cfg(feature = "mutants")]
+            let flushing = ticket > state.flush_done && !crate::mutant::active("rust-batch-never-flushed");
+            #[cfg(not(feature = "mutants"))]
+            let flushing = ticket > state.flush_done;
+            let send_all = closing || timer_due || flushing;
             state = self.round(state, send_all);
             if ticket > state.flush_done {
                 state.flush_done = ticket;
@@ -815,7 +821,9 @@ impl Shared {
                         Sent::Rejected(status) => self.report(FailureReason::Rejected { status }, payloads),
                         _ => {
                             if let Some(callback) = &self.config.on_success {
-                                callback(&payloads);
+                                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                    callback(&payloads)
+                                }));
                             }
                         }
                     }

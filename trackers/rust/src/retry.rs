@@ -48,8 +48,9 @@ impl fmt::Debug for RetryRule {
 /// The wait before attempt *n* + 1 is `initial_backoff × multiplier^(n−1)`, capped at
 /// `max_backoff`; with jitter on it is drawn uniformly from the upper half of that
 /// ("equal jitter"), so retries of many clients spread out but never come sooner than half the
-/// schedule. A `Retry-After` answer (seconds or an HTTP date) replaces the wait when it is longer,
-/// up to `max_retry_after`.
+/// schedule. A `Retry-After` answer (seconds or an HTTP date) replaces the computed wait, capped
+/// at `max_retry_after`. The defaults are those of our `spec/delivery/rules.yaml` (the driver's
+/// tests check them against the file).
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     /// Attempts per request, the first included (1: never retry). After the last, the events
@@ -75,12 +76,12 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
             max_attempts: 5,
-            initial_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_millis(10_000),
+            initial_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_millis(30_000),
             multiplier: 2.0,
             jitter: true,
             honour_retry_after: true,
-            max_retry_after: Duration::from_secs(60),
+            max_retry_after: Duration::from_secs(300),
             rule: RetryRule::SnowplowDefault,
         }
     }
@@ -121,7 +122,7 @@ impl RetryPolicy {
         #[cfg(not(feature = "mutants"))]
         let honour = self.honour_retry_after;
         if let (true, Some(asked)) = (honour, retry_after) {
-            delay = delay.max(asked.min(self.max_retry_after));
+            delay = asked.min(self.max_retry_after);
         }
         delay
     }
@@ -231,15 +232,16 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_wins_when_longer_and_is_capped() {
+    fn retry_after_replaces_the_wait_and_is_capped() {
         let p = exact(20, 100);
         assert_eq!(
             p.delay(1, Some(Duration::from_secs(3)), || 0.0),
             Duration::from_secs(3)
         );
+        assert_eq!(p.delay(1, Some(Duration::ZERO), || 0.0), Duration::ZERO);
         assert_eq!(
             p.delay(1, Some(Duration::from_secs(3600)), || 0.0),
-            Duration::from_secs(60)
+            Duration::from_secs(300)
         );
         let ignoring = RetryPolicy {
             honour_retry_after: false,

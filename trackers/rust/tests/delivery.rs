@@ -300,6 +300,20 @@ fn close_with_no_time_starts_no_request_and_reports_what_is_left() {
 }
 
 #[test]
+fn a_panicking_callback_does_not_stop_delivery() {
+    let collector = Collector::start([Answer::Status(400)]);
+    let t = tracker(Emitter::builder(&collector.url).on_failure(|_| panic!("callback bug")));
+    t.track(PageView::new("https://a.example/1")).unwrap();
+    t.track(PageView::new("https://a.example/2")).unwrap();
+    assert!(t.flush(FLUSH));
+    assert_eq!(
+        collector.requests().len(),
+        2,
+        "the worker survived the first callback"
+    );
+}
+
+#[test]
 fn dropping_the_last_tracker_sends_what_is_queued() {
     let collector = Collector::start([]);
     let t = tracker(Emitter::builder(&collector.url).batch_size(10));
