@@ -244,8 +244,11 @@ def test_other_failures_are_retried_and_their_history_accumulates() -> None:
     assert history.attempts == 2
     assert history.errors == (RepoFailureError("HTTP 500"), RepoFailureError("timed out after 5s"))
     assert history.last_attempt == clock.now
-    assert second.value.lookup_history["missing"].attempts == 2
+    # A repository that said NotFound is not asked again before the entry expires (Iglu).
+    assert second.value.lookup_history["missing"].attempts == 1
     assert second.value.lookup_history["missing"].errors == (SchemaNotFoundError(),)
+    assert len(missing.calls) == 1
+    clock.now += 5
     # Once the repository recovers, the schema is served and cached.
     flaky.answer = schema_for(ACME)
     assert r.lookup(ACME) == schema_for(ACME)

@@ -304,7 +304,8 @@ def test_not_found_lands_in_the_lookup_history(registry: RegistryServer, tmp_pat
 
 def test_timeouts_land_in_the_history_and_are_retried(registry: RegistryServer) -> None:
     registry.routes[ACME_PATH] = Route(body=body_of(schema_for(ACME)), delay=30)
-    r = Resolver([http(registry, "slow")], include_spec_schemas=False)
+    clock = FakeClock()
+    r = Resolver([http(registry, "slow")], include_spec_schemas=False, clock=clock)
     for attempt in (1, 2):
         with pytest.raises(ResolutionError) as caught:
             r.lookup(ACME)
@@ -313,6 +314,7 @@ def test_timeouts_land_in_the_history_and_are_retried(registry: RegistryServer) 
         (error,) = history.errors
         assert isinstance(error, RepoFailureError)
         assert "timed out" in error.message
+        clock.now += 60  # past the back-off
     assert registry.hits() == 2
     registry.routes[ACME_PATH] = Route(body=body_of(schema_for(ACME)))
     assert r.lookup(ACME)["type"] == "object"

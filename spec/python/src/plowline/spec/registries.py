@@ -43,6 +43,9 @@ class Registry(ABC):
 
     kind: ClassVar[str]
 
+    remote: ClassVar[bool] = False
+    """Whether a lookup waits on the network (counted against a resolver's lookup budget)."""
+
     def __init__(
         self, name: str, *, priority: float = 0, vendor_prefixes: Iterable[str] = ()
     ) -> None:
@@ -57,6 +60,10 @@ class Registry(ABC):
     @abstractmethod
     def lookup(self, key: SchemaKey) -> dict[str, Any]:
         """The schema for ``key``; raises a RegistryError subclass."""
+
+    def lookup_within(self, key: SchemaKey, seconds: float) -> dict[str, Any]:
+        """``lookup``, taking at most ``seconds`` (remote registries shorten their timeout)."""
+        return self.lookup(key)
 
     def __repr__(self) -> str:
         return (
@@ -210,6 +217,7 @@ class HttpRegistry(Registry):
 
     class_priority = 100
     kind = "http"
+    remote = True
 
     def __init__(
         self,
@@ -241,14 +249,18 @@ class HttpRegistry(Registry):
         return f"{self.uri}/schemas/{key.path}"
 
     def lookup(self, key: SchemaKey) -> dict[str, Any]:
+        return self.lookup_within(key, self.timeout)
+
+    def lookup_within(self, key: SchemaKey, seconds: float) -> dict[str, Any]:
         if any(part in (".", "..") for part in (key.vendor, key.name, key.format)):
             raise ClientFailureError(f"{key.uri} cannot be put in a registry URL")
         url = self.url_for(key)
         headers = {"apikey": self.apikey} if self.apikey else {}
+        timeout = min(self.timeout, seconds)
+        if timeout <= 0:
+            raise RepoFailureError(f"GET {url}: not sent, no time left")
         try:
-            response = http_get(
-                url, headers=headers, timeout=self.timeout, max_bytes=self.max_bytes
-            )
+            response = http_get(url, headers=headers, timeout=timeout, max_bytes=self.max_bytes)
         except FetchError as exc:
             raise RepoFailureError(f"GET {url}: {exc}") from None
         if response.status == 404:

@@ -7,15 +7,27 @@ has the schema wins. Plowline's own schemas (``spec/schemas``) are an implicit e
 repository listed first, like the Iglu client's bootstrap repository.
 
 Caching: schemas and "every repository said NotFound" results are kept up to ``cache_ttl``
-seconds in an LRU of ``cache_size`` entries. Other failures (timeouts, 5xx, garbage) are retried
-on the next lookup, and their history (errors, attempts, last attempt) accumulates.
+seconds in an LRU of ``cache_size`` entries. Other failures (timeouts, 5xx, garbage) are
+remembered too, with their history (errors, attempts, last attempt), and a failed repository is
+asked again only once its back-off since the last attempt has passed: 0.5 s + 4^attempts ms,
+growing to at most 60 s, as the Iglu client does (iglu-scala-client ``Resolver.scala``,
+``getReposForRetry`` and ``backoff``). Until then the lookup fails at once from the cache. On a
+retry only the repositories due are asked (one that said NotFound is not asked again until the
+entry expires).
+
+A lookup budget (``Resolver.lookup_budget``) bounds the total time the lookups inside it may
+wait on remote (HTTP) repositories, e.g. per batch of events: each HTTP lookup gets at most
+what is left, and once it is spent remote repositories are not asked (the lookup fails with a
+RepoFailure saying so, not recorded as an attempt, not cached).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +53,38 @@ from plowline.spec.resolver_config import load_resolver_config, parse_resolver_c
 SPEC_REGISTRY_NAME = "Plowline spec (embedded)"
 MAX_HISTORY_ERRORS = 32  # like the Iglu client's LookupHistory.MaxErrors
 DEFAULT_CACHE_SIZE = 500
+MAX_BACKOFF = 60.0  # seconds (iglu-scala-client Resolver.MaxBackoff)
+BUDGET_SPENT = "not asked: the lookup time budget is spent"
+
+
+def backoff(attempts: int) -> float:
+    """Seconds to wait after ``attempts`` failed attempts before asking a repository again.
+
+    The Iglu client's curve (iglu-scala-client ``Resolver.backoff``, in milliseconds):
+    500 + 4^n up to 8 attempts, 500 + 3^n up to 12, 5500 + 2^n up to 20, then 1200000 + 100n;
+    never more than 60 s.
+    """
+    if attempts > 20:
+        ms = 1_200_000 + attempts * 100
+    elif attempts > 12:
+        ms = 500 + 2**attempts + 5000
+    elif attempts > 8:
+        ms = 500 + 3**attempts
+    else:
+        ms = 500 + 4**attempts
+    return min(ms / 1000, MAX_BACKOFF)
+
+
+class _Budget:
+    """Seconds that lookups may still spend waiting on remote repositories."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, seconds: float) -> None:
+        self.left = seconds
+
+
+_BUDGET: ContextVar[_Budget | None] = ContextVar("plowline_iglu_lookup_budget", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,12 +207,30 @@ class Resolver:
         if cached is not None and cached.final:
             raise ResolutionError(key, dict(cached.history))
         previous = cached.history if cached is not None else {}
+        budget = _BUDGET.get()
         history: dict[str, LookupHistory] = {}
+        skipped: dict[str, LookupHistory] = {}
+        asked = False
         all_not_found = True
         for registry in self.prioritize(key):
-            now = self.clock()
+            past = previous.get(registry.name)
+            if past is not None and not self._due(past):
+                history[registry.name] = past  # backing off, or it said NotFound: not asked
+                all_not_found = all_not_found and _only_not_found(past)
+                continue
+            if registry.remote and budget is not None and budget.left <= 0:
+                skipped[registry.name] = past or LookupHistory(
+                    (RepoFailureError(BUDGET_SPENT),), 0, self.clock()
+                )
+                all_not_found = False
+                continue
+            asked = True
+            started = time.monotonic()
             try:
-                schema = registry.lookup(key)
+                if registry.remote and budget is not None:
+                    schema = registry.lookup_within(key, budget.left)
+                else:
+                    schema = registry.lookup(key)
             except RegistryError as exc:
                 error: RegistryError = exc
             except Exception as exc:  # a faulty repository must not take validation down
@@ -176,11 +238,49 @@ class Resolver:
             else:
                 self._cache.put(key, schema)
                 return schema
+            finally:
+                if registry.remote and budget is not None:
+                    budget.left -= time.monotonic() - started
             all_not_found = all_not_found and isinstance(error, SchemaNotFoundError)
-            history[registry.name] = previous.get(registry.name, EMPTY_HISTORY).record(error, now)
-        # Only a clean "nobody has it" is final; anything else is asked again next time.
-        self._cache.put(key, _Failure(history, final=all_not_found))
-        raise ResolutionError(key, history)
+            # The attempt is dated when it ended, so a slow failure backs off from its end.
+            history[registry.name] = (past or EMPTY_HISTORY).record(error, self.clock())
+        if asked:
+            # Only a clean "nobody has it" is final; anything else is asked again after its
+            # back-off. Repositories skipped for the budget are not remembered as attempts.
+            self._cache.put(key, _Failure(history, final=all_not_found and not skipped))
+        ordered = {
+            r.name: history.get(r.name) or skipped[r.name]
+            for r in self.prioritize(key)
+            if r.name in history or r.name in skipped
+        }
+        raise ResolutionError(key, ordered)
+
+    def _due(self, past: LookupHistory) -> bool:
+        """Whether a repository that failed before may be asked again now."""
+        if not past.errors:
+            return True
+        if any(isinstance(e, SchemaNotFoundError) for e in past.errors):
+            return False  # asked again only once the cache entry expires
+        return self.clock() - past.last_attempt >= backoff(past.attempts)
+
+    @contextmanager
+    def lookup_budget(self, seconds: float) -> Iterator[None]:
+        """Within the block, lookups wait at most ``seconds`` in total on remote repositories.
+
+        Blocks nest (an inner one cannot extend the outer); per thread and per asyncio task.
+        """
+        if seconds < 0:
+            raise ValueError(f"lookup budget must be >= 0 seconds, not {seconds}")
+        outer = _BUDGET.get()
+        left = seconds if outer is None else min(seconds, outer.left)
+        budget = _Budget(left)
+        token = _BUDGET.set(budget)
+        try:
+            yield
+        finally:
+            _BUDGET.reset(token)
+            if outer is not None:
+                outer.left -= left - budget.left
 
     def cache_expiry(self) -> float:
         """Until when (clock seconds) a schema looked up now may be reused without asking
@@ -197,6 +297,10 @@ class Resolver:
 
     def clear_cache(self) -> None:
         self._cache.clear()
+
+
+def _only_not_found(history: LookupHistory) -> bool:
+    return all(isinstance(e, SchemaNotFoundError) for e in history.errors)
 
 
 def resolution_error_json(error: ResolutionError) -> dict[str, Any]:
