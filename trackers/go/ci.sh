@@ -42,42 +42,11 @@ step "driver build"
 bash driver/build.sh
 
 step "integration: plowline up"
-log="$(mktemp)"
-up_pid=""
-cleanup() {
-  if [ -n "$up_pid" ]; then
-    kill -TERM -- "-$up_pid" 2>/dev/null || true
-    wait "$up_pid" 2>/dev/null || true
-  fi
-  rm -f "$log"
-}
-trap cleanup EXIT
-# Its own process group (setsid), so the trap stops uv and the server it runs, nothing else.
-(cd "$root" && exec setsid uv run --frozen plowline up --port 0) >"$log" 2>&1 &
-up_pid=$!
-url=""
-# Readiness by polling, with a generous bound: a cold machine may first sync the workspace.
-for _ in $(seq 1 1200); do
-  url="$(sed -n 's#^plowline up: collector \(http://[^ ]*\).*#\1#p' "$log" | head -n1)"
-  if [ -n "$url" ] && curl -fsS "$url/micro/all" >/dev/null 2>&1; then
-    break
-  fi
-  if ! kill -0 "$up_pid" 2>/dev/null; then
-    echo "plowline up exited early:" >&2
-    cat "$log" >&2
-    exit 1
-  fi
-  url=""
-  sleep 0.25
-done
-if [ -z "$url" ]; then
-  echo "plowline up did not become ready in 300 s:" >&2
-  cat "$log" >&2
-  exit 1
-fi
-echo "plowline up at $url"
+# shellcheck source=scripts/plowline-up.sh
+source "$here/scripts/plowline-up.sh"
+start_plowline_up "$root"
 
 step "integration test"
-PLOWLINE_UP_URL="$url" CI=true go test -race -count=1 -v ./integration/...
+CI=true go test -race -count=1 -v ./integration/...
 
 step "done"

@@ -108,6 +108,7 @@ func (f *ids) queue(list []string) {
 
 type session struct {
 	tracker  *tracker.Tracker
+	subject  tracker.Subject // the configured subject
 	clock    *clock
 	ids      *ids
 	stopping bool
@@ -241,12 +242,12 @@ func configure(s *session, r request) (map[string]any, error) {
 			p.HonourRetryAfter = *v
 		}
 		// The status rule stays the tracker's default, Snowplow's (spec/delivery/rules.yaml).
-		opts = append(opts, tracker.WithRetryPolicy(p))
+		opts = append(opts, tracker.WithRetryPolicy(mutantRetryPolicy(p)))
 	}
 	if c.RequestTimeoutMs != nil {
 		opts = append(opts, tracker.WithRequestTimeout(time.Duration(*c.RequestTimeoutMs)*time.Millisecond))
 	}
-	if c.Persistence != nil {
+	if c.Persistence != nil && !mutantSkipsStore() {
 		store, err := tracker.OpenFileStore(c.Persistence.Path)
 		if err != nil {
 			return nil, err
@@ -270,7 +271,9 @@ func configure(s *session, r request) (map[string]any, error) {
 	if c.Tracker.EncodeBase64 != nil {
 		topts = append(topts, tracker.WithBase64(*c.Tracker.EncodeBase64))
 	}
+	s.subject = tracker.Subject{}
 	if subject != nil {
+		s.subject = *subject
 		topts = append(topts, tracker.WithSubject(*subject))
 	}
 	topts = append(topts, mutantTrackerOptions(s)...)
@@ -325,6 +328,7 @@ func track(s *session, r request) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	mutantStickySubject(s, subject)
 	return map[string]any{"event_ids": got}, nil
 }
 

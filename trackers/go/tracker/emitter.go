@@ -380,11 +380,7 @@ func (e *Emitter) add(payloads []Payload) error {
 	stm := e.stmText()
 	var tooBig []string
 	for _, p := range payloads {
-		raw, err := marshalJSON("payload", p)
-		if err != nil {
-			return err
-		}
-		it := &item{id: p["eid"], json: raw, payload: p}
+		it := &item{id: p["eid"], json: encodePayload(p), payload: p}
 		if e.oversized(it, stm) {
 			tooBig = append(tooBig, it.id)
 			continue

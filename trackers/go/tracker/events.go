@@ -63,9 +63,10 @@ func putNumber(p Payload, k string, v *float64) {
 	}
 }
 
-func checkTexts(fields map[string]string) error {
-	for name, v := range fields {
-		if err := checkText(name, v); err != nil {
+// checkTexts checks name, value pairs (no map: this runs on every track call).
+func checkTexts(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if err := checkText(pairs[i], pairs[i+1]); err != nil {
 			return err
 		}
 	}
@@ -90,7 +91,7 @@ func (e PageView) build() ([]wireEvent, error) {
 	if err := checkRequired("PageView.URL", e.URL); err != nil {
 		return nil, err
 	}
-	if err := checkTexts(map[string]string{"PageView.Title": e.Title, "PageView.Referrer": e.Referrer}); err != nil {
+	if err := checkTexts("PageView.Title", e.Title, "PageView.Referrer", e.Referrer); err != nil {
 		return nil, err
 	}
 	p := Payload{"e": "pv", "url": e.URL}
@@ -112,7 +113,7 @@ func (e PagePing) build() ([]wireEvent, error) {
 	if err := checkRequired("PagePing.URL", e.URL); err != nil {
 		return nil, err
 	}
-	if err := checkTexts(map[string]string{"PagePing.Title": e.Title, "PagePing.Referrer": e.Referrer}); err != nil {
+	if err := checkTexts("PagePing.Title", e.Title, "PagePing.Referrer", e.Referrer); err != nil {
 		return nil, err
 	}
 	p := Payload{"e": "pp", "url": e.URL,
@@ -139,7 +140,7 @@ func (e Structured) build() ([]wireEvent, error) {
 	if err := checkRequired("Structured.Action", e.Action); err != nil {
 		return nil, err
 	}
-	if err := checkTexts(map[string]string{"Structured.Label": e.Label, "Structured.Property": e.Property}); err != nil {
+	if err := checkTexts("Structured.Label", e.Label, "Structured.Property", e.Property); err != nil {
 		return nil, err
 	}
 	if err := checkOptNumber("Structured.Value", e.Value); err != nil {
@@ -194,9 +195,9 @@ func (e ScreenView) build() ([]wireEvent, error) {
 	if err := checkRequired("ScreenView.Name", e.Name); err != nil {
 		return nil, err
 	}
-	if err := checkTexts(map[string]string{"ScreenView.ID": e.ID, "ScreenView.Type": e.Type,
-		"ScreenView.PreviousName": e.PreviousName, "ScreenView.PreviousType": e.PreviousType,
-		"ScreenView.TransitionType": e.TransitionType}); err != nil {
+	if err := checkTexts("ScreenView.ID", e.ID, "ScreenView.Type", e.Type,
+		"ScreenView.PreviousName", e.PreviousName, "ScreenView.PreviousType", e.PreviousType,
+		"ScreenView.TransitionType", e.TransitionType); err != nil {
 		return nil, err
 	}
 	switch e.Variant {
@@ -242,8 +243,8 @@ func (e LinkClick) build() ([]wireEvent, error) {
 	if err := checkRequired("LinkClick.TargetURL", e.TargetURL); err != nil {
 		return nil, err
 	}
-	if err := checkTexts(map[string]string{"LinkClick.ElementID": e.ElementID,
-		"LinkClick.ElementTarget": e.ElementTarget, "LinkClick.ElementContent": e.ElementContent}); err != nil {
+	if err := checkTexts("LinkClick.ElementID", e.ElementID,
+		"LinkClick.ElementTarget", e.ElementTarget, "LinkClick.ElementContent", e.ElementContent); err != nil {
 		return nil, err
 	}
 	if err := checkList("LinkClick.ElementClasses", e.ElementClasses); err != nil {
@@ -362,7 +363,7 @@ type FormField struct {
 }
 
 func (f FormField) data(what, typeKey string) (map[string]any, error) {
-	if err := checkTexts(map[string]string{what + ".FormID": f.FormID, what + ".ElementID": f.ElementID}); err != nil {
+	if err := checkTexts(what+".FormID", f.FormID, what+".ElementID", f.ElementID); err != nil {
 		return nil, err
 	}
 	if err := checkNode(what, f.NodeName, f.ElementType); err != nil {
@@ -462,8 +463,8 @@ type Timing struct {
 }
 
 func (e Timing) build() ([]wireEvent, error) {
-	if err := checkTexts(map[string]string{"Timing.Category": e.Category,
-		"Timing.Variable": e.Variable, "Timing.Label": e.Label}); err != nil {
+	if err := checkTexts("Timing.Category", e.Category,
+		"Timing.Variable", e.Variable, "Timing.Label", e.Label); err != nil {
 		return nil, err
 	}
 	if err := checkNumber("Timing.Timing", e.Timing); err != nil {
@@ -504,8 +505,8 @@ func (e EcommerceTransaction) build() ([]wireEvent, error) {
 	if err := checkRequired("EcommerceTransaction.OrderID", e.OrderID); err != nil {
 		return nil, err
 	}
-	if err := checkTexts(map[string]string{"Affiliation": e.Affiliation, "City": e.City,
-		"State": e.State, "Country": e.Country, "Currency": e.Currency}); err != nil {
+	if err := checkTexts("Affiliation", e.Affiliation, "City", e.City,
+		"State", e.State, "Country", e.Country, "Currency", e.Currency); err != nil {
 		return nil, err
 	}
 	if err := checkNumber("EcommerceTransaction.TotalValue", e.TotalValue); err != nil {
@@ -530,7 +531,7 @@ func (e EcommerceTransaction) build() ([]wireEvent, error) {
 		if err := checkRequired("EcommerceTransaction.Items["+strconv.Itoa(i)+"].SKU", item.SKU); err != nil {
 			return nil, err
 		}
-		if err := checkTexts(map[string]string{"Items[].Name": item.Name, "Items[].Category": item.Category}); err != nil {
+		if err := checkTexts("Items[].Name", item.Name, "Items[].Category", item.Category); err != nil {
 			return nil, err
 		}
 		if err := checkNumber("Items[].Price", item.Price); err != nil {
@@ -560,8 +561,8 @@ func (c CartItem) data(what string) (map[string]any, error) {
 	if err := checkRequired(what+".SKU", c.SKU); err != nil {
 		return nil, err
 	}
-	if err := checkTexts(map[string]string{what + ".Name": c.Name, what + ".Category": c.Category,
-		what + ".Currency": c.Currency}); err != nil {
+	if err := checkTexts(what+".Name", c.Name, what+".Category", c.Category,
+		what+".Currency", c.Currency); err != nil {
 		return nil, err
 	}
 	if err := checkNumber(what+".Quantity", c.Quantity); err != nil {
