@@ -5,6 +5,7 @@ number of bad rows."""
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any, Literal
 
 import psycopg
@@ -12,7 +13,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from plowline.storage.postgres import PostgresLoader
-from plowline.storage.testing.hostile import BASE_LINES, hostile_line, kinds_schemas
+from plowline.storage.schemas import DirectorySchemas, StaticSchemas
+from plowline.storage.testing.events import with_fields
+from plowline.storage.testing.hostile import (
+    BASE_LINES,
+    KIND_PROPERTIES,
+    KINDS_SCHEMA,
+    KINDS_URI,
+    contexts_of,
+    hostile_line,
+    kinds_schemas,
+)
 from psycopg import sql
 
 pytestmark = pytest.mark.postgres
@@ -68,6 +79,75 @@ def test_native_and_reference_paths_store_the_same_rows(
     assert loaded["nat"] == loaded["ref"]
     with psycopg.connect(pg_database.dsn) as conn:
         on_native, on_reference = _dump(conn, f"nat_{n}"), _dump(conn, f"ref_{n}")
+    assert on_native.keys() == on_reference.keys()
+    for table, rows in on_reference.items():
+        assert on_native[table] == rows, table
+
+
+EVOLVING = ("name", "small", "big", "ratio", "flag", "at", "tags")
+# Values the current schema allows, which then meet the earlier layout's columns.
+_VALID = {
+    "name": "abc",
+    "small": 7,
+    "big": -(2**40),
+    "ratio": 0.5,
+    "flag": True,
+    "at": "2026-11-27 10:00:00.000",
+    "tags": ["a", 1],
+}
+VALID = with_fields(
+    BASE_LINES[7], contexts=contexts_of(json.dumps({"schema": KINDS_URI, "data": _VALID}))
+)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    batch=st.lists(hostile_line(), min_size=1, max_size=6),
+    earlier=st.fixed_dictionaries({p: st.sampled_from(sorted(KIND_PROPERTIES)) for p in EVOLVING}),
+    entity_copy=st.sampled_from(["binary", "text"]),
+)
+def test_tables_an_earlier_version_made_store_the_same_rows_on_both_paths(
+    pg_database: Any,
+    batch: list[bytes],
+    earlier: dict[str, str],
+    entity_copy: Literal["binary", "text"],
+) -> None:
+    """Issue 15: after an evolution a column has the table's type, not the version's, so
+    any value may meet any column kind. An earlier layout (each property of any kind) makes
+    the table; hostile batches of the current schema then load the same on both paths
+    (widened where SchemaVer allows, bad rows where a value does not fit, never a value
+    stored as another type's bytes)."""
+    properties = dict(KINDS_SCHEMA["properties"])
+    properties.update({p: KIND_PROPERTIES[kind] for p, kind in earlier.items()})
+    first = StaticSchemas(
+        {KINDS_URI: {"type": "object", "properties": properties}}, fallback=DirectorySchemas()
+    )
+    seed = with_fields(
+        BASE_LINES[5], contexts=contexts_of(f'{{"schema":"{KINDS_URI}","data":{{}}}}')
+    )
+    loaded = {}
+    n = next(_EXAMPLE)
+    for schema, native in (("ref", False), ("nat", True)):
+        name = f"evo{schema}_{n}"
+        with PostgresLoader(pg_database.dsn, schema=name, schemas=first, native=native) as made:
+            made.setup()
+            assert made.load([seed]).loaded == 1
+        with PostgresLoader(
+            pg_database.dsn,
+            schema=name,
+            schemas=kinds_schemas(),
+            native=native,
+            entity_copy=entity_copy,
+        ) as loader:
+            result = loader.load([*batch, VALID, *BASE_LINES[:2]])
+            loaded[schema] = (result.loaded, len(result.bad), result.skipped, loader.reconnects)
+    assert loaded["nat"] == loaded["ref"]
+    with psycopg.connect(pg_database.dsn) as conn:
+        on_native, on_reference = _dump(conn, f"evonat_{n}"), _dump(conn, f"evoref_{n}")
     assert on_native.keys() == on_reference.keys()
     for table, rows in on_reference.items():
         assert on_native[table] == rows, table

@@ -20,22 +20,17 @@ from plowline.storage.postgres import PostgresLoader, db_column, widening
 from plowline.storage.prepare import prepare
 from plowline.storage.schemas import Column, StaticSchemas
 from plowline.storage.testing.events import with_fields
-from plowline.storage.testing.hostile import BASE_LINES, SCALARS, VALUE, contexts_of
+from plowline.storage.testing.hostile import (
+    BASE_LINES,
+    KIND_PROPERTIES,
+    SCALARS,
+    VALUE,
+    contexts_of,
+)
 from plowline_copytext import encode
 
 URI = "iglu:com.acme/onecolumn/jsonschema/1-0-0"
-PROPERTY: dict[str, dict[str, Any]] = {
-    "text": {"type": "string"},
-    "varchar": {"type": "string", "maxLength": 5},
-    "integer": {"type": "integer", "minimum": 0, "maximum": 1000},
-    "bigint": {"type": "integer"},
-    "double": {"type": "number"},
-    "boolean": {"type": "boolean"},
-    "timestamp": {"type": "string", "format": "date-time"},
-    "date": {"type": "string", "format": "date"},
-    "uuid": {"type": "string", "format": "uuid"},
-    "json": {"type": ["array", "object", "string", "null"]},
-}
+PROPERTY = KIND_PROPERTIES
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # PostgreSQL's binary timestamps and dates count from
 
 

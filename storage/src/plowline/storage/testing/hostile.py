@@ -37,6 +37,21 @@ KINDS_SCHEMA: dict[str, Any] = {
 
 BASE_LINES = list(enriched_lines(40, seed=11))
 
+# One JSON Schema property per column kind the loaders make (text, varchar, integer...): an
+# earlier version's layout for a table, so that values meet columns of any kind.
+KIND_PROPERTIES: dict[str, dict[str, Any]] = {
+    "text": {"type": "string"},
+    "varchar": {"type": "string", "maxLength": 5},
+    "integer": {"type": "integer", "minimum": 0, "maximum": 1000},
+    "bigint": {"type": "integer"},
+    "double": {"type": "number"},
+    "boolean": {"type": "boolean"},
+    "timestamp": {"type": "string", "format": "date-time"},
+    "date": {"type": "string", "format": "date"},
+    "uuid": {"type": "string", "format": "uuid"},
+    "json": {"type": ["array", "object", "string", "null"]},
+}
+
 
 def kinds_schemas() -> StaticSchemas:
     """The bundled schemas plus the every-kind test schema."""
