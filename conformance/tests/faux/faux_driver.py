@@ -10,7 +10,8 @@ misbehaviour is reported as the right outcome and that the run carries on:
   url), ``#refuse`` (invalid_argument), ``#internal`` (errored internal), ``#skipclaimed`` (skip
   naming a claimed capability), ``#skip`` (skip naming none), ``#noise`` (extra stdout line
   before the reply);
-- per process, by argument: ``--hello crash|hang|garbage|errored`` breaks the handshake,
+- per process, by argument: ``--hello crash|hang|garbage|errored`` breaks the handshake
+  (``--boot-s S`` only delays it, as a slow runtime start does),
   ``--claim CAP`` claims one more capability than it has.
 """
 
@@ -132,7 +133,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--hello", choices=["crash", "hang", "garbage", "errored"])
     parser.add_argument("--claim", action="append", default=[])
+    parser.add_argument("--boot-s", type=float, default=0.0, help="a slow runtime start")
     args = parser.parse_args()
+    time.sleep(args.boot_s)
     faux = Faux(args.claim)
     for line in sys.stdin:
         req = json.loads(line)

@@ -49,9 +49,12 @@ MESSAGES = {
 }
 
 
-def _run(manifest: Manifest, keyword: str | None = None) -> RunResult:
+def _run(
+    manifest: Manifest, keyword: str | None = None, *, start_timeout_s: float = 60.0
+) -> RunResult:
     cases = load_cases("tracker", CASES, keyword)
-    return run_cases(cases, RunConfig(manifest=manifest, reply_timeout_s=2.0))
+    config = RunConfig(manifest=manifest, reply_timeout_s=2.0, start_timeout_s=start_timeout_s)
+    return run_cases(cases, config)
 
 
 @pytest.fixture(scope="module")
@@ -94,11 +97,25 @@ def test_a_driver_that_never_says_hello_errors_every_case(mode: str) -> None:
         command=(*base.command, "--hello", mode),
         directory=base.directory,
     )
-    result = _run(manifest, "ok-after")
+    result = _run(manifest, "ok-after", start_timeout_s=2.0)
     assert [r.outcome for r in result.results] == [Outcome.ERRORED] * 12
     assert all("could not start" in r.message for r in result.results)
     assert result.start_error
     assert not result.ok
+
+
+def test_a_slow_start_is_not_a_reply_timeout() -> None:
+    """A runtime that boots slower than one reply may take (a loaded machine) still starts."""
+    base = load_manifest(FAUX)
+    manifest = Manifest(
+        name="faux-slow-boot",
+        language="python",
+        command=(*base.command, "--boot-s", "3"),
+        directory=base.directory,
+    )
+    result = _run(manifest, "faux-00b")  # reply timeout 2 s, start timeout 60 s
+    assert result.start_error is None
+    assert [r.outcome for r in result.results] == [Outcome.PASSED]
 
 
 def test_a_driver_that_cannot_be_started_errors_every_case(tmp_path: Path) -> None:

@@ -38,6 +38,9 @@ FINAL_RESET_MS: Final = 1000
 class RunConfig:
     manifest: Manifest
     reply_timeout_s: float = 15.0
+    # The hello after a (re)start also waits for the driver's runtime to boot (an interpreter,
+    # a JVM), which a loaded machine can stretch well past a reply's time: its own, longer limit.
+    start_timeout_s: float = 60.0
     on_result: Callable[[CaseResult], None] | None = None
     on_start: Callable[[Hello], None] | None = None
 
@@ -114,7 +117,7 @@ class Session:
         try:
             driver = DriverProcess(self.config.manifest)
             try:
-                hello = driver.hello(self.config.reply_timeout_s)
+                hello = driver.hello(max(self.config.start_timeout_s, self.config.reply_timeout_s))
             except BaseException:
                 driver.kill()
                 raise
