@@ -144,7 +144,7 @@ public final class Driver {
         .flushInterval(Duration.ZERO) // traffic only on a full batch or a flush
         .closeTimeout(Duration.ZERO)
         .clock(c::now);
-    if (batching.containsKey("bytes")) {
+    if (batching.containsKey("bytes") && mutant.applies("batching.bytes")) {
       emitter.byteLimit(intOr(batching, "bytes", 0));
     }
     Duration requestTimeout = Duration.ofMillis(longOr(req, "request_timeout_ms", 10_000));
@@ -156,7 +156,7 @@ public final class Driver {
       emitter.postPath(string(paths, "post"));
     }
     EventStore store = null;
-    if (persistence.containsKey("path")) {
+    if (persistence.containsKey("path") && mutant.applies("persistence")) {
       store = FileJournalStore.open(Path.of(string(persistence, "path")));
       emitter.store(store);
     }
@@ -188,15 +188,12 @@ public final class Driver {
   }
 
   /**
-   * The retry settings. The v1 {@code retry} capability gives up on every 4xx but 408 and 429
-   * ({@code spec/driver/v1/capabilities.yaml}), so the driver asks the tracker for that rule
-   * ({@link RetryPolicy.GiveUp#CLIENT_ERRORS}) rather than its default, Snowplow's documented
-   * give-up set (400, 401, 403, 410, 422).
+   * The retry settings: the request's values over the tracker's defaults, whose give-up rule is
+   * Snowplow's (400, 401, 403, 410, 422; {@code spec/delivery/rules.yaml}).
    */
   private RetryPolicy retry(Map<String, Object> spec) {
     RetryPolicy d = RetryPolicy.DEFAULT;
     RetryPolicy.Builder b = RetryPolicy.builder()
-        .giveUp(RetryPolicy.GiveUp.CLIENT_ERRORS)
         .maxAttempts(intOr(spec, "max_attempts", d.maxAttempts()))
         .initialBackoff(Duration.ofMillis(longOr(spec, "initial_backoff_ms", d.initialBackoff().toMillis())))
         .maxBackoff(Duration.ofMillis(longOr(spec, "max_backoff_ms", d.maxBackoff().toMillis())))

@@ -41,7 +41,20 @@ enum Mutant {
   /** GET requests go to /e instead of /i. */
   GET_PATH_WRONG,
   /** Each attempt gets new event ids (a retry looks like new events). */
-  EID_REGENERATED_ON_RETRY;
+  EID_REGENERATED_ON_RETRY,
+  /** The configured POST byte limit is never applied (the 256 kB default stays). */
+  BYTE_LIMIT_IGNORED,
+  /** The persistence setting is accepted and silently not used. */
+  STORE_IGNORED;
+
+  /** Whether the driver applies this configure setting (a mutant may drop one). */
+  boolean applies(String setting) {
+    return switch (this) {
+      case BYTE_LIMIT_IGNORED -> !setting.equals("batching.bytes");
+      case STORE_IGNORED -> !setting.equals("persistence");
+      default -> true;
+    };
+  }
 
   static Mutant fromEnvironment() {
     String name = System.getenv("PLOWLINE_MUTANT");

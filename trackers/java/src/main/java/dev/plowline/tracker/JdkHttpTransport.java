@@ -7,7 +7,12 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
 
-/** {@link Transport} over {@code java.net.http.HttpClient} (whose threads are daemon threads). */
+/**
+ * {@link Transport} over {@code java.net.http.HttpClient} (whose threads are daemon threads).
+ *
+ * <p>It speaks HTTP/1.1: the JDK client's default, HTTP/2, asks a plain-http server to upgrade
+ * with {@code Upgrade: h2c}, which collectors do not expect (a POST body can then go missing).
+ */
 public final class JdkHttpTransport implements Transport {
   private final HttpClient client;
   private final Duration requestTimeout;
@@ -18,6 +23,7 @@ public final class JdkHttpTransport implements Transport {
         HttpClient.newBuilder()
             .connectTimeout(requestTimeout)
             .followRedirects(HttpClient.Redirect.NEVER)
+            .version(HttpClient.Version.HTTP_1_1)
             .build(),
         requestTimeout);
   }
