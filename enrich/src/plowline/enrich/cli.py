@@ -24,7 +24,8 @@ from plowline.enrich.enrichments.config import EnrichmentConfigError
 from plowline.enrich.enrichments.pii import PiiPseudonymizer
 from plowline.enrich.outputs import to_outputs
 from plowline.enrich.replay import passthrough, replay_line
-from plowline.enrich.worker import WorkerConfig, build_context
+from plowline.enrich.worker import DEFAULT_IGLU_BATCH_BUDGET, WorkerConfig, build_context
+from plowline.spec.registries import DEFAULT_HTTP_TIMEOUT
 from plowline.storage.streams import Record, StreamError, open_sink, open_source
 
 log = logging.getLogger("plowline.enrich")
@@ -39,6 +40,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--schemas", type=Path, action="append", default=[],
         help="extra folder of schemas (vendor/name/format/version), repeatable",
+    )  # fmt: skip
+    parser.add_argument(
+        "--iglu-timeout", type=_seconds, default=DEFAULT_HTTP_TIMEOUT, metavar="SECONDS",
+        help="time for one lookup at an HTTP Iglu registry "
+        f"(default {DEFAULT_HTTP_TIMEOUT:g})",
     )  # fmt: skip
     parser.add_argument(
         "--max-bad-rows-per-record", type=int, default=DEFAULT_MAX_BAD_ROWS_PER_RECORD,
@@ -56,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     _common(run)
     run.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     run.add_argument("--batch-size", type=int, default=500)
+    run.add_argument(
+        "--iglu-batch-budget", type=_seconds, default=DEFAULT_IGLU_BATCH_BUDGET,
+        metavar="SECONDS", help="total time the Iglu HTTP lookups of one batch may wait; then "
+        f"lookups fail at once until the next batch (default {DEFAULT_IGLU_BATCH_BUDGET:g})",
+    )  # fmt: skip
     run.add_argument(
         "--exit-when-idle", type=float, default=None,
         help="stop after the input has been empty this many seconds (batch jobs, tests)",
@@ -78,11 +89,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} must be more than 0 seconds")
+    return value
+
+
 def _config(args: argparse.Namespace, good_limit: int, bad_limit: int) -> WorkerConfig:
     return WorkerConfig(
         resolver=args.resolver, enrichments=args.enrichments, schema_dirs=tuple(args.schemas),
         max_good_bytes=good_limit, max_bad_bytes=bad_limit,
-        max_bad_rows_per_record=args.max_bad_rows_per_record,
+        max_bad_rows_per_record=args.max_bad_rows_per_record, iglu_timeout=args.iglu_timeout,
+        iglu_batch_budget=getattr(args, "iglu_batch_budget", None),
     )  # fmt: skip
 
 

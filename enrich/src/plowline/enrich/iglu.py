@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
 from plowline.spec.errors import InvalidIgluUriError, InvalidSchemaError, ResolutionError
 from plowline.spec.iglu import SchemaKey
-from plowline.spec.registries import EmbeddedRegistry
+from plowline.spec.registries import DEFAULT_HTTP_TIMEOUT, EmbeddedRegistry
 from plowline.spec.resolver import Resolver, resolution_error_json
 from plowline.spec.validation import Validator
 
@@ -21,16 +22,29 @@ class IgluValidator:
 
     @classmethod
     def from_resolver_file(
-        cls, path: str | Path | None, schema_dirs: list[Path] | None = None
+        cls,
+        path: str | Path | None,
+        schema_dirs: list[Path] | None = None,
+        http_timeout: float = DEFAULT_HTTP_TIMEOUT,
     ) -> IgluValidator:
-        """Plowline's own schemas, the repositories of a resolver-config file, extra folders."""
+        """Plowline's own schemas, the repositories of a resolver-config file, extra folders.
+
+        ``http_timeout`` bounds one whole lookup at an HTTP registry (seconds).
+        """
         extra = [EmbeddedRegistry(f"schemas:{d}", d) for d in schema_dirs or []]
         resolver = (
-            Resolver.from_config(Path(path), extra_registries=extra)
+            Resolver.from_config(Path(path), extra_registries=extra, http_timeout=http_timeout)
             if path is not None
             else Resolver(extra)
         )
         return cls(Validator(resolver))
+
+    def lookup_budget(self, seconds: float | None) -> AbstractContextManager[None]:
+        """Within the block, schema lookups wait at most ``seconds`` in total on HTTP
+        registries (None: no bound); see ``Resolver.lookup_budget``."""
+        if seconds is None:
+            return nullcontext()
+        return self.validator.resolver.lookup_budget(seconds)
 
     def _key(self, uri: str) -> SchemaKey:
         key = self._keys.get(uri)

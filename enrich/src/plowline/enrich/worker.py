@@ -9,8 +9,10 @@ import signal
 import sys
 import threading
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 from plowline.enrich.bounds import DEFAULT_MAX_BAD_ROWS_PER_RECORD
 from plowline.enrich.context import EnrichContext
@@ -18,6 +20,10 @@ from plowline.enrich.enrichments.config import load_enrichments
 from plowline.enrich.iglu import IgluValidator
 from plowline.enrich.outputs import UNLIMITED, Output, to_outputs
 from plowline.enrich.records import enrich_record
+from plowline.spec.registries import DEFAULT_HTTP_TIMEOUT
+
+DEFAULT_IGLU_BATCH_BUDGET: Final = 10.0
+"""Seconds all Iglu HTTP lookups of one batch may wait in total (twice one lookup's timeout)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,11 +36,17 @@ class WorkerConfig:
     max_good_bytes: int = UNLIMITED
     max_bad_bytes: int = UNLIMITED
     max_bad_rows_per_record: int = DEFAULT_MAX_BAD_ROWS_PER_RECORD
+    # Seconds for one lookup at an HTTP Iglu registry, and at most for all the lookups of one
+    # batch (a registry that never answers then costs a batch this much, not 5 s per lookup).
+    iglu_timeout: float = DEFAULT_HTTP_TIMEOUT
+    iglu_batch_budget: float | None = DEFAULT_IGLU_BATCH_BUDGET
     extra: dict[str, str] = field(default_factory=dict)
 
 
 def build_context(config: WorkerConfig) -> EnrichContext:
-    validator = IgluValidator.from_resolver_file(config.resolver, list(config.schema_dirs))
+    validator = IgluValidator.from_resolver_file(
+        config.resolver, list(config.schema_dirs), http_timeout=config.iglu_timeout
+    )
     enrichments = load_enrichments(config.enrichments, validator) if config.enrichments else []
     return EnrichContext(
         validator, enrichments, max_bad_rows_per_record=config.max_bad_rows_per_record
@@ -75,12 +87,18 @@ def process_records(values: list[bytes]) -> list[list[Output]]:
     """Enrich each record; one list of outputs per input record, in order."""
     config, ctx = _STATE["ctx"]
     out: list[list[Output]] = []
-    for value in values:
-        now = ctx.clock_ms()
-        results = enrich_record(value, ctx)
-        out.append(
-            to_outputs(results, ctx.processor, now, config.max_good_bytes, config.max_bad_bytes)
-        )
+    budget = (
+        ctx.validator.lookup_budget(config.iglu_batch_budget)
+        if isinstance(ctx.validator, IgluValidator)
+        else nullcontext()
+    )
+    with budget:
+        for value in values:
+            now = ctx.clock_ms()
+            results = enrich_record(value, ctx)
+            out.append(
+                to_outputs(results, ctx.processor, now, config.max_good_bytes, config.max_bad_bytes)
+            )
     return out
 
 
