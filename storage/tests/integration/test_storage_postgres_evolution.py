@@ -172,6 +172,30 @@ def test_a_column_that_cannot_widen_makes_bad_rows_not_a_halt(
     assert _rows(dsn, "SELECT amount FROM amounts ORDER BY 1") == [(7,), (9,), (9,)]
 
 
+@pytest.mark.parametrize("path", PATHS)
+def test_a_column_changed_by_hand_to_a_type_the_loader_never_makes(
+    dsn: str, path: dict[str, Any]
+) -> None:
+    """A NUMERIC column has no binary form the native encoder writes: its table's rows go as
+    text, and PostgreSQL judges every value (bad rows for what it refuses)."""
+    with _loader(dsn, path) as first:
+        assert first.load(evo_lines("1-0-0", {"code": "a", "amount": 7}, 1, seed=1)).loaded == 1
+    with psycopg.connect(dsn) as conn:
+        conn.execute(f"ALTER TABLE atomic.{EVO_TABLE} ALTER COLUMN amount TYPE NUMERIC(6, 2)")
+    batch = evo_lines("1-0-1", {"code": "b", "amount": 1.5}, 2, seed=2)
+    batch += evo_lines("1-0-1", {"code": "c", "amount": 1e9}, 1, seed=3)  # over NUMERIC(6, 2)
+    batch += evo_lines("1-0-0", {"code": "d", "amount": 8}, 1, seed=4)
+    with _loader(dsn, path, retry_for=1.0) as later:
+        result = later.load(batch)
+        assert later.reconnects == 0
+    assert result.loaded == 3
+    [message] = _messages(result.bad)
+    assert "numeric field overflow" in message
+    assert _types(dsn, EVO_TABLE)["amount"][0] == "numeric(6,2)"
+    amounts = _rows(dsn, f"SELECT code, amount::text FROM atomic.{EVO_TABLE} ORDER BY 1")  # noqa: S608
+    assert amounts == [("a", "7.00"), ("b", "1.50"), ("b", "1.50"), ("d", "8.00")]
+
+
 @pytest.mark.parametrize("path", PATHS[:2])
 def test_a_column_another_loader_widened_is_read_again_before_copy(
     dsn: str, path: dict[str, Any]

@@ -680,10 +680,15 @@ class PostgresLoader:
         path seen for a name), with the types PostgreSQL has for them."""
         merged = {c.name: c for c in table.columns}
         for c in columns:
-            if c.name not in merged:
+            known = merged.get(c.name)
+            if known is None:
                 # Columns a later addition brings are nullable: older rows lack them.
                 later = bool(table.versions) and not c.nullable
                 merged[c.name] = Column(c.name, c.path, c.kind, c.length) if later else c
+            elif widening(DbColumn(known.kind, known.length, True, known.kind), c)[0]:
+                # The widest kind any version declares: what a column of a type the loader
+                # never makes (below) is encoded as, for PostgreSQL to judge.
+                merged[c.name] = Column(c.name, known.path, c.kind, c.length, known.nullable)
         out: list[Column] = []
         for c in merged.values():
             have = found.get(c.name)
