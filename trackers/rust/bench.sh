@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo build --locked --release --example bench --quiet
 source scripts/plowline-up.sh
-plowline_up
+plowline_up_start
+cargo build --locked --release --example bench --quiet
+plowline_up_wait
 ./target/release/examples/bench "$PLOWLINE_URL" "${1:-5000}"
