@@ -8,13 +8,14 @@ WHATWG parser, urllib, a regex) sees the same allowed host.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from urllib.parse import quote, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from plowline.collector.redirects import InvalidHostPatternError, RedirectPolicy, normalise_pattern
-from plowline.collector.testing import make_harness
+from plowline.collector.testing import Harness, make_harness
 
 ALLOWED = ["allowed.com", "*.sub.allowed.com", "bücher.de", "127.0.0.1"]
 POLICY = RedirectPolicy(ALLOWED)
@@ -99,7 +100,7 @@ TAILS = st.sampled_from(
 )
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(
     scheme=SCHEMES,
     sep=SEPARATORS,
@@ -115,8 +116,38 @@ def test_hostile_targets_only_ever_yield_an_allowed_location(
     _assert_safe(f"{pad}{scheme}{sep}{prefix}{host}{tail}{pad}")
 
 
-@settings(max_examples=1500, deadline=None)
-@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
+@pytest.fixture(scope="module")
+def service() -> Iterator[Harness]:
+    harness = make_harness(
+        {"redirect": {"enabled": True, "allowed_hosts": ALLOWED}, "cookie": {"enabled": False}}
+    )
+    yield harness
+    harness.close()
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    scheme=SCHEMES,
+    sep=SEPARATORS,
+    decoy=st.one_of(st.none(), st.tuples(HOSTS, CONFUSERS)),
+    host=HOSTS,
+    tail=TAILS,
+)
+def test_hostile_targets_through_the_collector_only_redirect_to_allowed_hosts(
+    service: Harness, scheme: str, sep: str, decoy: tuple[str, str] | None, host: str, tail: str
+) -> None:
+    target = f"{scheme}{sep}{'' if decoy is None else decoy[0] + decoy[1]}{host}{tail}"
+    response = service.request("GET", "/r/tp2", query=f"u={quote(target, safe='')}")
+    location = response.header("location")
+    if response.status == 302:
+        assert location is not None
+        assert _strictly_allowed(location), (target, location)
+    else:
+        assert (response.status, location) == (400, None)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.text(max_size=60))  # lone surrogates too
 def test_any_text_around_an_allowed_host_yields_nothing_unsafe(noise: str) -> None:
     for target in (
         f"https://{noise}allowed.com/",
@@ -152,7 +183,7 @@ MACRO_CONFIG = {
 
 
 @settings(
-    max_examples=300,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

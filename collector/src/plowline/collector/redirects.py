@@ -125,5 +125,5 @@ class RedirectPolicy:
 def _parse(text: str) -> URL | None:
     try:
         return URL(text)  # no base URL: a relative target ("//evil.com", "/x") is refused
-    except ValueError:
+    except ValueError:  # UnicodeEncodeError (a lone surrogate) included
         return None
