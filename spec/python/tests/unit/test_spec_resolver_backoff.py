@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import pytest
+from plowline.spec.cache import TtlCache
 from plowline.spec.errors import RepoFailureError, ResolutionError, SchemaNotFoundError
 from plowline.spec.iglu import SchemaKey
 from plowline.spec.registries import HttpRegistry, Registry
@@ -151,13 +152,17 @@ class HungServer:
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.accepted: list[socket.socket] = []
+        self.sock.settimeout(0.05)  # a closed socket does not wake a blocked accept()
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self._thread.start()
 
     def _accept(self) -> None:
-        while True:
+        while not self._stop.is_set():
             try:
                 conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
             self.accepted.append(conn)
@@ -167,8 +172,9 @@ class HungServer:
         return len(self.accepted)
 
     def close(self) -> None:
-        self.sock.close()
+        self._stop.set()
         self._thread.join(5)
+        self.sock.close()
         for conn in self.accepted:
             conn.close()
 
@@ -203,3 +209,58 @@ def test_a_budget_bounds_the_connections_to_a_hung_registry(hung: HungServer) ->
                 r.lookup(key)
     # 0.3 s, then at most the 0.2 s left; a slow machine only makes it fewer.
     assert 1 <= hung.connections <= 2  # was 10
+
+
+class Switchable(Registry):
+    """Serves ``answer`` (a schema or an error to raise); counts its calls."""
+
+    class_priority: ClassVar[int] = 100
+    kind: ClassVar[str] = "switchable"
+
+    def __init__(self, answer: dict[str, Any] | Exception) -> None:
+        super().__init__("switchable")
+        self.answer = answer
+        self.calls = 0
+
+    def lookup(self, key: SchemaKey) -> dict[str, Any]:
+        self.calls += 1
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+def _schema(description: str) -> dict[str, Any]:
+    return {"self": {"vendor": "com.acme", "name": "thing", "format": "jsonschema",
+                     "version": "1-0-0"}, "type": "object", "description": description}  # fmt: skip
+
+
+def test_a_schema_past_its_ttl_is_kept_when_the_refresh_fails() -> None:
+    clock = FakeClock()
+    registry = Switchable(_schema("v1"))
+    r = resolver(registry, clock=clock, cache_ttl=60)
+    assert r.lookup(ACME)["description"] == "v1"
+    clock.now += 61
+    registry.answer = RepoFailureError("timed out after 5s")
+    assert r.lookup(ACME)["description"] == "v1"  # the registry is down: keep what we knew
+    assert registry.calls == 2
+    assert r.lookup(ACME)["description"] == "v1"
+    assert registry.calls == 2  # the kept schema got a new TTL: no flood of retries
+    clock.now += 61
+    registry.answer = SchemaNotFoundError()
+    assert r.lookup(ACME)["description"] == "v1"
+    clock.now += 61
+    registry.answer = _schema("v2")
+    assert r.lookup(ACME)["description"] == "v2"  # back: the fresh answer wins
+    assert registry.calls == 4
+
+
+def test_the_cache_can_show_an_expired_entry() -> None:
+    clock = FakeClock()
+    cache: TtlCache[str, int] = TtlCache(2, 10, clock)
+    assert cache.peek("a") == (None, False)
+    cache.put("a", 1)
+    assert cache.peek("a") == (1, True)
+    clock.now += 10
+    assert cache.peek("a") == (1, False)
+    assert cache.get("a") is None  # get still hides (and drops) it
+    assert cache.peek("a") == (None, False)

@@ -43,6 +43,17 @@ class TtlCache(Generic[K, V]):
             self._entries.move_to_end(key)
             return value
 
+    def peek(self, key: K) -> tuple[V | None, bool]:
+        """The value for ``key`` even when expired (kept until evicted or replaced), and
+        whether it is still fresh; ``(None, False)`` when absent."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None, False
+            value, stored_at = entry
+            self._entries.move_to_end(key)
+            return value, self.ttl is None or self._clock() - stored_at < self.ttl
+
     def put(self, key: K, value: V) -> None:
         if self.max_size == 0:
             return

@@ -7,13 +7,14 @@ has the schema wins. Plowline's own schemas (``spec/schemas``) are an implicit e
 repository listed first, like the Iglu client's bootstrap repository.
 
 Caching: schemas and "every repository said NotFound" results are kept up to ``cache_ttl``
-seconds in an LRU of ``cache_size`` entries. Other failures (timeouts, 5xx, garbage) are
-remembered too, with their history (errors, attempts, last attempt), and a failed repository is
-asked again only once its back-off since the last attempt has passed: 0.5 s + 4^attempts ms,
-growing to at most 60 s, as the Iglu client does (iglu-scala-client ``Resolver.scala``,
-``getReposForRetry`` and ``backoff``). Until then the lookup fails at once from the cache. On a
-retry only the repositories due are asked (one that said NotFound is not asked again until the
-entry expires).
+seconds in an LRU of ``cache_size`` entries; a schema past its TTL is looked up again, and
+kept (with a new TTL) when that lookup fails, so a registry outage does not unlearn schemas.
+Other failures (timeouts, 5xx, garbage) are remembered too, with their history (errors,
+attempts, last attempt), and a failed repository is asked again only once its back-off since
+the last attempt has passed: 0.5 s + 4^attempts ms, growing to at most 60 s, as the Iglu client
+does (iglu-scala-client ``Resolver.scala``, ``getReposForRetry`` and ``backoff``). Until then
+the lookup fails at once from the cache. On a retry only the repositories due are asked (one
+that said NotFound is not asked again until the entry expires).
 
 A lookup budget (``Resolver.lookup_budget``) bounds the total time the lookups inside it may
 wait on remote (HTTP) repositories, e.g. per batch of events: each HTTP lookup gets at most
@@ -201,9 +202,12 @@ class Resolver:
 
     def lookup(self, key: SchemaKey) -> dict[str, Any]:
         """The schema for ``key``; raises ResolutionError with each repository's history."""
-        cached = self._cache.get(key)
-        if isinstance(cached, dict):
-            return cached
+        kept, fresh = self._cache.peek(key)
+        if isinstance(kept, dict) and fresh:
+            return kept
+        # A schema past its TTL is looked up again, and still served if that fails.
+        stale = kept if isinstance(kept, dict) else None
+        cached = kept if isinstance(kept, _Failure) and fresh else None
         if cached is not None and cached.final:
             raise ResolutionError(key, dict(cached.history))
         previous = cached.history if cached is not None else {}
@@ -244,6 +248,11 @@ class Resolver:
             all_not_found = all_not_found and isinstance(error, SchemaNotFoundError)
             # The attempt is dated when it ended, so a slow failure backs off from its end.
             history[registry.name] = (past or EMPTY_HISTORY).record(error, self.clock())
+        if stale is not None:
+            # As the Iglu client does (iglu-scala-client ResolverCache.chooseResult): a failed
+            # refresh keeps the schema known before, with a new TTL (no registry flooding).
+            self._cache.put(key, stale)
+            return stale
         if asked:
             # Only a clean "nobody has it" is final; anything else is asked again after its
             # back-off. Repositories skipped for the budget are not remembered as attempts.
