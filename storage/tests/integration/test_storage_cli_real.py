@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from plowline.storage.cli import main
 from plowline.storage.copyplans import NATIVE_ENV
 from plowline.storage.streams import Record, open_sink
 from plowline.storage.testing.events import enriched_lines
+from plowline.storage.testing.evolution import EVO_SCHEMAS, evo_lines
 
 
 def _count(dsn: str) -> int:
@@ -103,3 +105,32 @@ def test_parallel_workers_load_everything_once(
         ).fetchone()
     assert row == (3000, 3000)
     assert len(bad.read_bytes().splitlines()) == 1
+
+
+@pytest.mark.postgres
+def test_an_incompatible_type_change_is_bad_rows_and_the_load_goes_on(
+    pg_database: Any, tmp_path: Path
+) -> None:
+    """Issue 15 item 2 through the command: integer -> string in a later run made PostgreSQL
+    answer ProtocolViolation on the native path; plowline-load retried it as an outage and
+    exited 1, and every restart met the same batch."""
+    schemas = tmp_path / "schemas"
+    for uri, doc in EVO_SCHEMAS.items():
+        path = schemas.joinpath(*uri.removeprefix("iglu:").split("/"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(doc))
+    first, later = tmp_path / "first.tsv", tmp_path / "later.tsv"
+    first.write_bytes(b"\n".join(evo_lines("1-0-0", {"code": "a", "amount": 1}, 5, seed=1)) + b"\n")
+    batch = evo_lines("1-1-0", {"code": "b", "amount": "abc"}, 3, seed=2)
+    batch += evo_lines("1-0-0", {"code": "c", "amount": 2}, 4, seed=3)
+    later.write_bytes(b"\n".join(batch) + b"\n")
+    bad = tmp_path / "bad.json"
+    common = ["--dsn", pg_database.dsn, "--schemas", str(schemas), "--retry-for", "2"]
+    common += ["--bad", f"file://{bad}", "--idle-exit", "1", "--batch-size", "3"]
+    assert main(["postgres", "--from", str(first), *common]) == 0
+    # A new process; its first batch holds only the new version (the issue's case).
+    assert main(["postgres", "--from", str(later), *common]) == 0
+    assert _count(pg_database.dsn) == 9
+    assert len(bad.read_bytes().splitlines()) == 3
+    assert main(["postgres", "--from", str(later), *common]) == 0  # again: loaded already
+    assert _count(pg_database.dsn) == 9

@@ -87,25 +87,29 @@ def test_an_incompatible_type_change_is_a_bad_row_and_the_rest_loads(
     retried and gave up, and every restart met the same batch."""
     with _loader(dsn, path) as first:
         assert first.load(evo_lines("1-0-0", {"code": "a", "amount": 7}, 1, seed=1)).loaded == 1
-    batch = evo_lines("1-1-0", {"code": "c", "amount": "abc"}, 2, seed=2)
-    batch += evo_lines("1-1-1", {"code": "d", "amount": True}, 1, seed=3)
-    batch += evo_lines("1-1-0", {"code": "e"}, 1, seed=4)  # no value: nothing to refuse
-    batch += evo_lines("1-0-0", {"code": "b", "amount": 8}, 2, seed=5)
-    with _loader(dsn, path, retry_for=1.0) as later:
-        result = later.load(batch)
-        assert later.reconnects == 0
-    assert result.loaded == 3
-    messages = _messages(result.bad)
-    assert len(messages) == 3
-    for message in messages:
-        assert "RowDecodingError" in message
-        assert "amount" in message
-        assert "incompatible type change" in message
+    batches = []
+    for n, (version, value) in enumerate((("1-1-0", "abc"), ("1-1-1", True))):
+        # A new process whose first batch holds only the new version (the issue's case).
+        batch = evo_lines(version, {"code": "b", "amount": value}, 2, seed=10 + n)
+        batch += evo_lines(version, {"code": "c"}, 1, seed=20 + n)  # no value: nothing to refuse
+        with _loader(dsn, path, retry_for=1.0) as later:
+            result = later.load(batch)
+            assert later.reconnects == 0
+            mixed = evo_lines(version, {"code": "d", "amount": value}, 1, seed=30 + n)
+            mixed += evo_lines("1-0-0", {"code": "e", "amount": 8}, 2, seed=40 + n)
+            again = later.load(mixed)
+        assert (result.loaded, len(result.bad)) == (1, 2)
+        assert (again.loaded, len(again.bad)) == (2, 1)
+        for message in _messages(result.bad + again.bad):
+            assert "RowDecodingError" in message
+            assert "amount" in message
+            assert "incompatible type change" in message
+        batches.append(batch)
     assert _types(dsn, EVO_TABLE)["amount"][0] == "bigint"  # never narrowed to text
-    assert _rows(dsn, f"SELECT count(*) FROM atomic.{EVO_TABLE}") == [(4,)]  # noqa: S608
-    assert _rows(dsn, "SELECT count(*) FROM atomic.events") == [(4,)]
-    with _loader(dsn, path, retry_for=1.0) as restarted:  # the same batch again: done already
-        assert restarted.load(batch).skipped
+    assert _rows(dsn, f"SELECT count(*) FROM atomic.{EVO_TABLE}") == [(7,)]  # noqa: S608
+    assert _rows(dsn, "SELECT count(*) FROM atomic.events") == [(7,)]
+    with _loader(dsn, path, retry_for=1.0) as restarted:  # the same batches again: done already
+        assert all(restarted.load(batch).skipped for batch in batches)
 
 
 @pytest.mark.parametrize("path", PATHS)
