@@ -5,8 +5,9 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cd "$here"
-go build -o "$here/bin/bench" ./bench
 # shellcheck source=scripts/plowline-up.sh
 source "$here/scripts/plowline-up.sh"
-start_plowline_up "$root"
+launch_plowline_up "$root"
+go build -o "$here/bin/bench" ./bench
+wait_plowline_up
 "$here/bin/bench" "$@"

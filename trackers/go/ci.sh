@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CI for the Go tracker (run by `nox -s "tracker(language='go')"`, part of `nox -t ci`):
-# build (also without cgo: the store is pure Go), go vet, staticcheck, go test -race (unit
+# build without cgo (the store is pure Go), go vet, staticcheck, go test -race (unit
 # tests and every tracker vector of spec/vectors), the conformance driver build, and the
 # integration test against a real `plowline up` started here.
 set -euo pipefail
@@ -9,14 +9,24 @@ root="$(cd "$here/../.." && pwd)"
 cd "$here"
 STATICCHECK_VERSION=v0.8.2
 
+# Everything but the race detector builds without cgo (the tracker needs none), so build,
+# vet, staticcheck and the driver share one build cache configuration; -race needs cgo and
+# makes the second.
+export CGO_ENABLED=0
+
 step() { printf '\n== %s (%ss)\n' "$1" "$SECONDS"; }
 
 step "toolchain"
 go version
 
-step "build"
+# The pipeline for the integration test starts now, so its first-run setup overlaps the Go
+# steps; it is awaited (by polling) just before the integration test.
+# shellcheck source=scripts/plowline-up.sh
+source "$here/scripts/plowline-up.sh"
+launch_plowline_up "$root"
+
+step "build (CGO_ENABLED=0: the store is pure Go)"
 go build ./...
-CGO_ENABLED=0 go build ./...
 
 step "go vet"
 go vet ./...
@@ -36,17 +46,15 @@ if [ -n "$unformatted" ]; then
 fi
 
 step "go test -race (unit tests, wire vectors)"
-go test -race -count=1 ./tracker/... ./internal/... ./driver/...
+CGO_ENABLED=1 go test -race -count=1 ./tracker/... ./internal/... ./driver/...
 
 step "driver build"
 bash driver/build.sh
 
-step "integration: plowline up"
-# shellcheck source=scripts/plowline-up.sh
-source "$here/scripts/plowline-up.sh"
-start_plowline_up "$root"
+step "integration: wait for plowline up"
+wait_plowline_up
 
 step "integration test"
-CI=true go test -race -count=1 -v ./integration/...
+CI=true CGO_ENABLED=1 go test -race -count=1 -v ./integration/...
 
 step "done"

@@ -8,5 +8,5 @@ out="$here/../bin"
 mkdir -p "$out"
 tmp="$(mktemp "$out/.driver.XXXXXX")"
 trap 'rm -f "$tmp"' EXIT
-(cd "$here/.." && CGO_ENABLED=0 go build -trimpath -o "$tmp" ./driver)
+(cd "$here/.." && CGO_ENABLED=0 go build -o "$tmp" ./driver)
 mv -f "$tmp" "$out/driver"

@@ -1,6 +1,8 @@
-# Sourced by ci.sh and bench.sh: start_plowline_up starts a real `plowline up` (collector,
-# enricher, store) on a free port in its own process group, waits until its API answers and
-# sets PLOWLINE_UP_URL; an EXIT trap stops that process group (and nothing else).
+# Sourced by ci.sh and bench.sh. launch_plowline_up starts a real `plowline up` (collector,
+# enricher, store) on a free port in its own process group, in the background (on a fresh
+# clone, uv first builds the workspace: that overlaps with the Go steps); wait_plowline_up
+# waits until its API answers and sets PLOWLINE_UP_URL. An EXIT trap stops that process
+# group, and nothing else.
 _up_pid=""
 _up_log=""
 
@@ -13,12 +15,16 @@ _stop_plowline_up() {
   [ -n "$_up_log" ] && rm -f "$_up_log"
 }
 
-start_plowline_up() {
-  local root="$1" url=""
+launch_plowline_up() {
+  local root="$1"
   _up_log="$(mktemp)"
   trap _stop_plowline_up EXIT
   (cd "$root" && exec setsid uv run --frozen plowline up --port 0) >"$_up_log" 2>&1 &
   _up_pid=$!
+}
+
+wait_plowline_up() {
+  local url=""
   # Readiness by polling with a generous bound (a cold machine may first sync the workspace);
   # it ends as soon as the API answers.
   for _ in $(seq 1 1200); do

@@ -86,6 +86,11 @@ type Emitter struct {
 	seq    uint64
 	closed bool
 
+	// holdUntil pauses sends triggered by a full batch after a request used up its attempts
+	// (the collector is down: do not hammer it on every track call); the timer and Flush
+	// still send. Only the worker goroutine touches it.
+	holdUntil time.Time
+
 	wake     chan struct{}
 	flushReq chan chan error
 	stop     chan struct{}
@@ -548,7 +553,9 @@ func (e *Emitter) run() {
 		case <-e.stop:
 			return
 		case <-e.wake:
-			_ = e.round(false)
+			if time.Now().After(e.holdUntil) {
+				_ = e.round(false)
+			}
 		case <-tick:
 			_ = e.round(true)
 		case reply := <-e.flushReq:
@@ -576,6 +583,9 @@ func (e *Emitter) round(all bool) error {
 				return e.ctx.Err()
 			case outcomeKept:
 				e.release(group)
+				if !all {
+					e.holdUntil = time.Now().Add(e.retry.MaxBackoff)
+				}
 				undelivered += e.countUpTo(last)
 				return fmt.Errorf("%w: %d event(s) still queued after %d attempts", ErrNotDelivered, undelivered, e.retry.MaxAttempts)
 			case outcomeRejected:

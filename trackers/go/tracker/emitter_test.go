@@ -481,3 +481,25 @@ func TestConfigErrors(t *testing.T) {
 		t.Errorf("ftp endpoint: %v", err)
 	}
 }
+
+func TestFullBatchesWaitAfterExhaustedRetries(t *testing.T) {
+	c := newCollector(t, answer{status: 500}, answer{status: 500})
+	p := fastRetry(2)
+	p.MaxBackoff = time.Hour // the hold after a failed round lasts this long
+	p.InitialBackoff = time.Millisecond
+	tr := newTracker(t, c, nil, tracker.WithRetryPolicy(p))
+	a := track(t, tr, pv("https://a.example/a"))
+	c.waitRequests(2) // both attempts failed: the event stays queued
+	b := track(t, tr, pv("https://a.example/b"))
+	time.Sleep(100 * time.Millisecond)
+	if n := len(c.requests()); n != 2 {
+		t.Fatalf("%d requests: a full batch must not hammer a collector that just failed", n)
+	}
+	if err := flush(t, tr); err != nil {
+		t.Fatal(err)
+	}
+	d := c.delivered(t)
+	if len(d) != 2 || d[0]["eid"] != a || d[1]["eid"] != b {
+		t.Fatalf("Flush still sends, in order: %v", d)
+	}
+}
