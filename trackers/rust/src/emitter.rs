@@ -17,7 +17,7 @@
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
-use crate::payload::Payload;
+use crate::payload::{push_with_stm, Payload, STM_FIELD_BYTES};
 use crate::retry::{parse_retry_after, RetryPolicy};
 use crate::store::EventStore;
 use std::collections::VecDeque;
@@ -34,6 +34,8 @@ pub const POST_PATH: &str = "/com.snowplowanalytics.snowplow/tp2";
 pub const PAYLOAD_DATA_SCHEMA: &str = "iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4";
 /// Default largest POST body: just under the 1 MiB a Snowplow collector accepts by default.
 pub const DEFAULT_MAX_POST_BYTES: usize = 1_000_000;
+/// Bytes of a POST body around its items: `{"schema":"<payload_data 1-0-4>","data":[]}`.
+const ENVELOPE_BYTES: usize = 23 + PAYLOAD_DATA_SCHEMA.len();
 const POST_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
 /// GET (one event per request, in the querystring) or POST (batches in a JSON body).
@@ -389,7 +391,7 @@ impl EmitterBuilder {
         if let Some(store) = store.as_mut() {
             for (key, payload) in store.load()? {
                 next_key = next_key.max(key + 1);
-                queue.push_back(Queued { key, payload });
+                queue.push_back(Queued::new(key, payload, self.method));
             }
         }
         let endpoint = self.endpoint.trim_end_matches('/').to_owned();
@@ -459,6 +461,24 @@ struct Config {
 struct Queued {
     key: u64,
     payload: Payload,
+    /// The payload as JSON text without `stm` (POST), serialised once, on the caller's thread.
+    json: String,
+}
+
+impl Queued {
+    fn new(key: u64, payload: Payload, method: Method) -> Self {
+        let json = if method == Method::Post {
+            payload.to_json_text()
+        } else {
+            String::new()
+        };
+        Queued { key, payload, json }
+    }
+
+    /// Bytes this event adds to a POST body's `data` array (`stm` and a separating comma too).
+    fn post_size(&self) -> usize {
+        self.json.len() + STM_FIELD_BYTES + 1
+    }
 }
 
 struct State {
@@ -574,13 +594,20 @@ impl Emitter {
     /// Queues events (all or none), to be sent in order.
     pub fn add(&self, events: Vec<Payload>) -> Result<()> {
         let config = &self.shared.config;
-        for payload in &events {
-            if let Some((bytes, limit)) = self.oversize(payload) {
-                self.shared
-                    .report(FailureReason::Oversized { bytes, limit }, vec![payload.clone()]);
+        let mut items: Vec<Queued> = events
+            .into_iter()
+            .map(|p| Queued::new(0, p, config.method))
+            .collect();
+        for item in &items {
+            if let Some((bytes, limit)) = self.oversize(item) {
+                let reason = FailureReason::Oversized { bytes, limit };
+                self.shared.report(reason, vec![item.payload.clone()]);
                 return Err(Error::Oversized { bytes, limit });
             }
         }
+        let overflow = FailureReason::QueueOverflow {
+            capacity: config.capacity,
+        };
         let mut state = lock(&self.shared.state);
         if state.closing.is_some() {
             return Err(Error::Closed);
@@ -589,64 +616,54 @@ impl Emitter {
             .capacity
             .saturating_sub(state.queue.len() + state.in_flight);
         let mut evicted = Vec::new();
-        if events.len() > room {
-            if config.overflow == Overflow::RejectNew || events.len() - room > state.queue.len() {
+        if items.len() > room {
+            if config.overflow == Overflow::RejectNew || items.len() - room > state.queue.len() {
                 drop(state);
-                self.shared.report(
-                    FailureReason::QueueOverflow {
-                        capacity: config.capacity,
-                    },
-                    events,
-                );
+                self.shared
+                    .report(overflow, items.into_iter().map(|q| q.payload).collect());
                 return Err(Error::QueueFull {
                     capacity: config.capacity,
                 });
             }
-            evicted = state.queue.drain(..events.len() - room).collect();
+            evicted = state.queue.drain(..items.len() - room).collect();
             let keys: Vec<u64> = evicted.iter().map(|q| q.key).collect();
             if let Some(store) = state.store.as_mut() {
                 store.remove(&keys)?;
             }
         }
         let first_key = state.next_key;
+        for (i, item) in items.iter_mut().enumerate() {
+            item.key = first_key + i as u64;
+        }
         if let Some(store) = state.store.as_mut() {
-            for (i, payload) in events.iter().enumerate() {
-                store.append(first_key + i as u64, payload)?;
+            for item in &items {
+                store.append(item.key, &item.payload)?;
             }
         }
-        state.next_key += events.len() as u64;
-        for (i, payload) in events.into_iter().enumerate() {
-            state.queue.push_back(Queued {
-                key: first_key + i as u64,
-                payload,
-            });
-        }
+        state.next_key += items.len() as u64;
+        state.queue.extend(items);
         if state.queue.len() >= config.batch_size {
             self.shared.work.notify_all();
         }
         drop(state);
         if !evicted.is_empty() {
-            let payloads = evicted.into_iter().map(|q| q.payload).collect();
-            self.shared.report(
-                FailureReason::QueueOverflow {
-                    capacity: config.capacity,
-                },
-                payloads,
-            );
+            self.shared
+                .report(overflow, evicted.into_iter().map(|q| q.payload).collect());
         }
         Ok(())
     }
 
-    fn oversize(&self, payload: &Payload) -> Option<(usize, usize)> {
+    fn oversize(&self, item: &Queued) -> Option<(usize, usize)> {
         let config = &self.shared.config;
         match config.method {
             Method::Post => {
-                let bytes = post_body(&[]).len() + payload.post_size() - 1;
+                let bytes = ENVELOPE_BYTES + item.post_size() - 1;
                 (bytes > config.max_post_bytes).then_some((bytes, config.max_post_bytes))
             }
             Method::Get => {
                 let limit = config.max_get_bytes?;
-                let bytes = config.get_url.len() + 1 + payload.to_query().len() + "&stm=1665398554084".len();
+                let stm = "&stm=1665398554084".len();
+                let bytes = config.get_url.len() + 1 + item.payload.to_query().len() + stm;
                 (bytes > limit).then_some((bytes, limit))
             }
         }
@@ -863,10 +880,10 @@ impl Shared {
             batch.extend(state.queue.pop_front());
             return batch;
         }
-        let mut bytes = post_body(&[]).len();
+        let mut bytes = ENVELOPE_BYTES;
         while batch.len() < self.config.batch_size.min(budget) {
             let Some(next) = state.queue.front() else { break };
-            let size = next.payload.post_size() - usize::from(batch.is_empty());
+            let size = next.post_size() - usize::from(batch.is_empty());
             #[cfg(feature = "mutants")]
             let size = if crate::mutant::active("rust-byte-limit-ignored") {
                 0
@@ -958,11 +975,9 @@ impl Shared {
                 let items: Vec<String> = batch
                     .iter()
                     .map(|q| {
-                        let mut payload = q.payload.clone();
-                        if stamp {
-                            payload.set("stm", stm.as_str());
-                        }
-                        payload.to_json().to_string()
+                        let mut item = String::with_capacity(q.json.len() + STM_FIELD_BYTES);
+                        push_with_stm(&mut item, &q.json, stamp.then_some(stm.as_str()));
+                        item
                     })
                     .collect();
                 (self.config.post_url.clone(), Some(post_body(&items)))
@@ -1025,4 +1040,34 @@ fn random_unit() -> f64 {
         s.set(x);
         (x >> 11) as f64 / (1u64 << 53) as f64
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_envelope_size_is_what_post_body_writes() {
+        assert_eq!(ENVELOPE_BYTES, post_body(&[]).len());
+    }
+
+    #[test]
+    fn a_queued_item_knows_its_exact_size_in_a_body() {
+        let mut p = Payload::new();
+        p.set("e", "pv");
+        p.set("page", "Café \"quoted\"");
+        let one = Queued::new(1, p.clone(), Method::Post);
+        let two = Queued::new(2, p, Method::Post);
+        let stm = "1665398554084";
+        let render = |q: &Queued| {
+            let mut s = String::new();
+            push_with_stm(&mut s, &q.json, Some(stm));
+            s
+        };
+        let body = post_body(&[render(&one), render(&two)]);
+        assert_eq!(body.len(), ENVELOPE_BYTES + one.post_size() - 1 + two.post_size());
+        let parsed: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(parsed["data"][1]["page"], "Café \"quoted\"");
+        assert_eq!(parsed["data"][0]["stm"], stm);
+    }
 }

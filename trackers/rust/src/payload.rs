@@ -96,17 +96,72 @@ impl Payload {
         out
     }
 
-    /// Bytes this payload takes inside a POST body's `data` array, `stm` included.
+    /// The payload as compact JSON text (`{"e":"pv",...}`), written straight from the pairs.
+    pub fn to_json_text(&self) -> String {
+        let mut out = String::with_capacity(
+            2 + self
+                .fields
+                .iter()
+                .map(|(k, v)| k.len() + v.len() + 6)
+                .sum::<usize>(),
+        );
+        out.push('{');
+        for (i, (k, v)) in self.fields.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json_string(&mut out, k);
+            out.push(':');
+            json_string(&mut out, v);
+        }
+        out.push('}');
+        out
+    }
+
+    /// Bytes this payload takes inside a POST body's `data` array, `stm` and a comma included.
+    #[cfg(test)]
     pub(crate) fn post_size(&self) -> usize {
-        // JSON escaping is at most what serde_json writes; measure it exactly.
-        let body = self.to_json().to_string().len();
-        body + STM_FIELD_BYTES + 1 // the stm field and a separating comma
+        self.to_json_text().len() + STM_FIELD_BYTES + 1
     }
 }
 
-/// `,"stm":"1665398554084"`: 13-digit milliseconds until the year 2286.
-const STM_FIELD_BYTES: usize = 22;
+/// Appends `value` as a JSON string (RFC 8259 §7 escapes; other characters as UTF-8).
+fn json_string(out: &mut String, value: &str) {
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
 
+/// Appends a JSON object item with `,"stm":"<stm>"` added before its closing brace.
+pub(crate) fn push_with_stm(out: &mut String, json: &str, stm: Option<&str>) {
+    match stm {
+        Some(stm) if json.len() > 2 => {
+            out.push_str(&json[..json.len() - 1]);
+            out.push_str(",\"stm\":\"");
+            out.push_str(stm);
+            out.push_str("\"}");
+        }
+        Some(stm) => {
+            out.push_str("{\"stm\":\"");
+            out.push_str(stm);
+            out.push_str("\"}");
+        }
+        None => out.push_str(json),
+    }
+}
+
+/// Bytes `,"stm":"1665398554084"` adds to an item (13-digit milliseconds until the year 2286).
+pub(crate) const STM_FIELD_BYTES: usize = 22;
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +192,21 @@ mod tests {
         p.set("e", "pv");
         p.set("page", "\"quoted\"");
         assert_eq!(Payload::from_json(&p.to_json()), Some(p));
+    }
+
+    #[test]
+    fn json_text_is_valid_json_with_escapes() {
+        let mut p = Payload::new();
+        p.set("page", "a\"b\\c\nd\u{1}é🚀");
+        let text = p.to_json_text();
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), p.to_json());
+        let mut out = String::new();
+        push_with_stm(&mut out, &text, Some("1665398554084"));
+        assert_eq!(
+            serde_json::from_str::<Value>(&out).unwrap()["stm"],
+            "1665398554084"
+        );
+        assert_eq!(out.len(), text.len() + STM_FIELD_BYTES);
     }
 
     #[test]
