@@ -231,13 +231,6 @@ def test_file_hooks_name_parts_and_sources_skip_the_writers_in_progress_suffix(
     assert [r.value for r in source.poll(timeout=0)] == [b"one\n", b"two"]
 
 
-def test_a_line_that_is_not_base64_is_a_source_error(tmp_path: Path) -> None:
-    path = tmp_path / "f"
-    path.write_bytes(b"not base64!\n")
-    with pytest.raises(SourceError, match="not base64"):
-        open_source(f"file://{path}", encoding="base64").poll(timeout=0)
-
-
 def test_unknown_encoding_is_refused() -> None:
     with pytest.raises(SinkError, match="encoding"):
         open_sink("stdout:", encoding="hex")

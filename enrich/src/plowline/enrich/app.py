@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from plowline.enrich.outputs import Output
 from plowline.enrich.worker import WorkerConfig, close_worker, init_worker, process_records
-from plowline.storage.streams import Record, Sink, SinkFullError, Source
+from plowline.storage.streams import Record, Sink, SinkFullError, Source, end_of_input
 
 log = logging.getLogger("plowline.enrich")
 
@@ -114,7 +114,11 @@ class EnrichApp:
         while not stop.is_set():
             if self.run_once():
                 idle_since = time.monotonic()
-            elif idle_exit is not None and time.monotonic() - idle_since >= idle_exit:
+            elif (
+                idle_exit is not None
+                and time.monotonic() - idle_since >= idle_exit
+                and not end_of_input(self.source)  # else: one more batch, its held tail
+            ):
                 break
         return self.counters
 

@@ -23,7 +23,7 @@ from typing import Any, TextIO
 from plowline.storage.copyplans import native_wanted
 from plowline.storage.postgres import LoadResult, PostgresLoader
 from plowline.storage.prepare import streaming_gc
-from plowline.storage.runner import Finisher, Progress, Stopper, gather_batch
+from plowline.storage.runner import Finisher, Progress, Stopper, gather_batch, idle_over
 from plowline.storage.streams import Record, Sink, Source
 
 # One loader per worker (thread or process): loaders hold a connection and table state.
@@ -123,7 +123,7 @@ def run_parallel(
                 continue
             while inflight:
                 finish_head()
-            if stop.stopped or (idle_exit is not None and now - last_data >= idle_exit):
+            if stop.stopped or idle_over(source, idle_exit, now - last_data):
                 break
     print(f"plowline-load: done {p.line()}", file=out, flush=True)
     return p

@@ -14,7 +14,7 @@ from typing import Protocol, TextIO, runtime_checkable
 from plowline.storage.postgres import LoadResult, Staged
 from plowline.storage.prepare import streaming_gc
 from plowline.storage.s3loader import S3Loader
-from plowline.storage.streams import Record, Sink, Source
+from plowline.storage.streams import Record, Sink, Source, end_of_input
 
 
 class BatchLoader(Protocol):
@@ -72,6 +72,12 @@ def gather_batch(source: Source, size: int, wait: float, stop: Stopper) -> list[
             break  # drained for now: load what we have, or let the caller check idle/stop
         batch.extend(got)
     return batch
+
+
+def idle_over(source: Source, idle_exit: float | None, quiet: float) -> bool:
+    """Whether a loader idle for `quiet` seconds stops: once idle past `idle_exit`, a source
+    holding an incomplete last record (a followed file) hands it out first (one more batch)."""
+    return idle_exit is not None and quiet >= idle_exit and not end_of_input(source)
 
 
 class Finisher:
@@ -148,7 +154,7 @@ def run_batches(
             if pending is not None and staged_loader is not None:
                 finish(pending[0], staged_loader.apply(pending[1].result()))
                 pending = None
-            if stop.stopped or (idle_exit is not None and now - last_data >= idle_exit):
+            if stop.stopped or idle_over(source, idle_exit, now - last_data):
                 break
     print(f"plowline-load: done {p.line()}", file=out, flush=True)
     return p
@@ -177,7 +183,7 @@ def run_s3(
             last_data = now()
         if loader.due():
             source.commit(loader.flush())
-        if idle_exit is not None and not records and now() - last_data >= idle_exit:
+        if not records and idle_over(source, idle_exit, now() - last_data):
             break
         if now() - last_print >= progress_every:
             print(f"plowline-load: {p.line()} objects={len(loader.uploaded)}", file=out, flush=True)

@@ -19,6 +19,7 @@ from plowline.storage.streams.base import (
     Source,
     SourceError,
     StreamError,
+    end_of_input,
 )
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Source",
     "SourceError",
     "StreamError",
+    "end_of_input",
     "open_sink",
     "open_source",
 ]
@@ -46,7 +48,7 @@ _INTS = {
     "session_timeout_ms",
 }
 _FLOATS = {"max_age"}
-_BOOLS = {"compress", "directory", "fsync"}
+_BOOLS = {"compress", "directory", "fsync", "follow"}
 
 
 def _coerce(url: str, name: str, value: str, error: type[StreamError]) -> Any:

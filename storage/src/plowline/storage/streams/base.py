@@ -61,6 +61,23 @@ class Source(Protocol):
 
 
 @runtime_checkable
+class EndsInput(Protocol):
+    """A source that holds back bytes after its last complete record (a followed file)."""
+
+    def end_of_input(self) -> bool: ...
+
+
+def end_of_input(source: Source) -> bool:
+    """Tell a source that its reader is about to stop (idle exit, a batch job's end).
+
+    A source holding back an incomplete last record (a followed file whose writer may not have
+    finished it) hands it out as it is from now on, for the consumer to judge (a record, or a
+    bad row). True when such records are waiting: poll again before stopping.
+    """
+    return isinstance(source, EndsInput) and source.end_of_input()
+
+
+@runtime_checkable
 class Sink(Protocol):
     """Writes records; `flush` returns only once everything written is durably confirmed.
 

@@ -1,4 +1,9 @@
-"""Per-record encodings for text transports (files, standard streams): raw or base64 lines."""
+"""Per-record encodings for text transports (files, standard streams): raw or base64 lines.
+
+A line that is not base64 is a malformed record, not a broken stream: readers hand it out as
+the bytes it holds (`decode_lines`), and the consumer makes it a bad row (enrich: a
+collector_payload_format_violation), as it does with any other record it cannot read.
+"""
 
 from __future__ import annotations
 
@@ -34,3 +39,18 @@ def decode_line(url: str, line: bytes, encoding: Encoding, error: type[StreamErr
         return base64.b64decode(line, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise error(url, f"a line is not base64: {exc}") from exc
+
+
+def decode_lines(lines: list[bytes], encoding: Encoding) -> tuple[list[bytes], int]:
+    """The records of lines, and how many lines were not base64 (kept as they are)."""
+    if encoding == "raw":
+        return lines, 0
+    out: list[bytes] = []
+    malformed = 0
+    for line in lines:
+        try:
+            out.append(base64.b64decode(line, validate=True))
+        except (binascii.Error, ValueError):
+            out.append(line)
+            malformed += 1
+    return out, malformed

@@ -2,31 +2,55 @@
 
 A sink writes one file (appending) or, when the path is a directory, rotated part files; a
 source reads one file (following appends) or every finished part file of a directory in name
-order. `checkpoint=<path>` makes a source's commits durable across restarts.
+order. `checkpoint=<path>` makes a source's commits durable across restarts. Which files are
+finished is one rule (`is_finished`), shared by every writer and reader; a source hands out
+only complete records (`FileSource`).
 
 Hooks for writers with their own layout (the collector): `name` gives a part file's final name
-from its sequence number, `in_progress_suffix` marks the file being written (sources skip it),
-`encoding="base64"` writes one base64 line per record, `fsync=False` trades durability for speed.
+from its sequence number, `in_progress_suffix` (one of `IN_PROGRESS_SUFFIXES`) marks the file
+being written, `encoding="base64"` writes one base64 line per record, `fsync=False` trades
+durability for speed.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
-import struct
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from itertools import accumulate
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Final, Literal
 
 from plowline.storage.streams.base import Record, SinkError, SourceError, check_sizes
-from plowline.storage.streams.encoding import check_encoding, decode_line, encode_lines
+from plowline.storage.streams.encoding import check_encoding, decode_lines, encode_lines
+from plowline.storage.streams.frames import LENGTH, cut_length, cut_lines
 
 Framing = Literal["lines", "length"]
-_LEN = struct.Struct(">I")
+_LEN = LENGTH
+log = logging.getLogger("plowline.storage.streams.files")
 IN_PROGRESS = ".inprogress"
+# The names a file being written may end with; nothing else marks a file unfinished.
+IN_PROGRESS_SUFFIXES: Final = (IN_PROGRESS, ".open")
+
+
+def is_finished(name: str) -> bool:
+    """The one rule every writer and reader of part files shares: a file is finished (whole,
+    never written again) unless its name starts with "." or ends with an in-progress suffix.
+
+    Writers write under such a name and rename when done (FileSink, the collector's `.open`
+    files); a file copied into a followed folder must be written elsewhere (or under such a
+    name) and renamed in.
+    """
+    return not name.startswith(".") and not name.endswith(IN_PROGRESS_SUFFIXES)
+
+
+def _unknown_suffix(suffix: str) -> str:
+    return (
+        f"in_progress_suffix must be one of {', '.join(IN_PROGRESS_SUFFIXES)} (readers skip "
+        f"only those), not {suffix!r}"
+    )
 
 
 def _check_framing(url: str, framing: str) -> Framing:
@@ -64,8 +88,8 @@ class FileSink:
         self._max_bytes = max_bytes
         self._max_age = max_age
         self._name = name or _part_name
-        if self._dir_mode and not in_progress_suffix:
-            raise SinkError(url, "in_progress_suffix must not be empty")
+        if in_progress_suffix not in IN_PROGRESS_SUFFIXES:
+            raise SinkError(url, _unknown_suffix(in_progress_suffix))
         self._suffix = in_progress_suffix
         self._fsync = fsync
         self._seq = 0
@@ -184,6 +208,19 @@ class FileSink:
 
 
 class FileSource:
+    """Follows one file, or the finished part files of a folder in name order.
+
+    Only complete records are handed out (see `frames`); what follows the last one waits for
+    its writer. It is handed out as it is, for the consumer to judge (the unterminated last
+    line of a text file is a record; a truncated length-framed record becomes a bad row),
+    when the file is finished: a part file of a folder (`is_finished`), a single file opened
+    with `follow=False`, or any file once the reader called `end_of_input` (it is about to
+    stop). A file whose bytes cannot be framed (a corrupt length prefix) is read up to that
+    point, the rest is handed out as one short broken record, logged, and the file is not
+    read further. A file that holds nothing new is not read again until it grows: a poll
+    never spins.
+    """
+
     def __init__(
         self,
         url: str,
@@ -193,7 +230,9 @@ class FileSource:
         encoding: str = "raw",
         checkpoint: str | Path | None = None,
         chunk_bytes: int = 1 << 20,
-        in_progress_suffix: str = IN_PROGRESS,
+        in_progress_suffix: str | None = None,
+        follow: bool = True,
+        max_record_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self.url = url
         try:
@@ -201,10 +240,12 @@ class FileSource:
         except SinkError as exc:
             raise SourceError(url, str(exc).split(": ", 1)[1]) from None
         self._encoding = check_encoding(url, encoding, SourceError)
-        self._suffix = in_progress_suffix
+        if in_progress_suffix is not None and in_progress_suffix not in IN_PROGRESS_SUFFIXES:
+            raise SourceError(url, _unknown_suffix(in_progress_suffix))
         self._path = path
         if not path.exists():
             raise SourceError(url, f"{path} does not exist")
+        self._dir = path.is_dir()
         self._checkpoint = Path(checkpoint) if checkpoint else None
         self._committed: dict[str, int] = {}
         if self._checkpoint and self._checkpoint.exists():
@@ -212,25 +253,50 @@ class FileSource:
                 self._committed = json.loads(self._checkpoint.read_text())
             except (OSError, ValueError) as exc:
                 raise SourceError(url, f"unreadable checkpoint {self._checkpoint}: {exc}") from exc
+        self._own: set[str] = set()
+        if self._checkpoint is not None:
+            self._own = {self._checkpoint.name, self._checkpoint.name + ".tmp"}
         self._chunk = chunk_bytes
+        self._max_record = max_record_bytes
+        self._follow = follow
+        self._ended = False  # end_of_input: every file is final now
         self._offsets: dict[str, int] = dict(self._committed)  # read position per file
-        self._pending = b""
+        self._waiting: dict[str, int] = {}  # file -> size when it held only an incomplete tail
+        self._stopped: set[str] = set()  # files whose bytes could not be framed
         self._current: str | None = None
         self._closed = False
 
     def _files(self) -> list[Path]:
-        if self._path.is_dir():
+        if self._dir:
             return sorted(
-                p for p in self._path.iterdir() if p.is_file() and not p.name.endswith(self._suffix)
+                p
+                for p in self._path.iterdir()
+                if is_finished(p.name) and p.name not in self._own and p.is_file()
             )
         return [self._path]
 
     def _next_file(self) -> str | None:
         for p in self._files():
             name = str(p)
-            if p.stat().st_size > self._offsets.get(name, 0):
+            if name in self._stopped:
+                continue
+            try:
+                size = p.stat().st_size
+            except FileNotFoundError:  # removed since the listing
+                continue
+            if size > self._offsets.get(name, 0) and self._waiting.get(name) != size:
                 return name
         return None
+
+    def end_of_input(self) -> bool:
+        """The reader is about to stop: hand out what is held after the last complete record.
+
+        True when such bytes are waiting (poll again before stopping).
+        """
+        self._ended = True
+        held = bool(self._waiting)
+        self._waiting.clear()
+        return held
 
     def poll(self, max_records: int = 500, timeout: float = 1.0) -> list[Record]:
         """Records available now; with none, wait up to `timeout` for the file(s) to grow."""
@@ -250,11 +316,10 @@ class FileSource:
             while len(out) < max_records:
                 if self._current is None:
                     self._current = self._next_file()
-                    self._pending = b""
                     if self._current is None:
                         break
                 got = self._read(self._current, max_records - len(out))
-                if not got:
+                if not got:  # _read marked the file waiting (or done): the next one
                     self._current = None
                     continue
                 out.extend(got)
@@ -262,58 +327,54 @@ class FileSource:
             raise SourceError(self.url, f"read failed: {exc}") from exc
         return out
 
+    def _final(self) -> bool:
+        """Whether the bytes at the end of a file are all its writer will write."""
+        return self._ended or not self._follow or self._dir
+
     def _read(self, name: str, limit: int) -> list[Record]:
         offset = self._offsets.get(name, 0)
+        chunk = self._chunk
         with open(name, "rb") as f:
-            f.seek(offset)
-            data = f.read(self._chunk)
-        if not data:
+            while True:
+                f.seek(offset)
+                data = f.read(chunk)
+                size = os.fstat(f.fileno()).st_size
+                eof = offset + len(data) >= size
+                final = eof and self._final()
+                if self._framing == "lines":
+                    cut = cut_lines(data, limit, final=final)
+                else:
+                    cut = cut_length(
+                        data, limit, final=final, max_record_bytes=self._max_record, base=offset
+                    )
+                if cut.values or eof or cut.need <= len(data):
+                    break
+                # The next record is longer than a chunk: read a bigger one (bounded for
+                # length framing by the record limit, which cut_length enforces).
+                chunk = max(cut.need, 2 * chunk if self._framing == "lines" else chunk)
+                self._chunk = max(self._chunk, chunk)
+        if not cut.values:
+            if size > offset:
+                self._waiting[name] = size  # an incomplete tail: not again until it grows
             return []
-        if self._framing == "lines":
-            return self._read_lines(name, offset, data, limit)
-        records: list[Record] = []
-        pos = 0
-        while len(records) < limit:  # length framing: a 4-byte big-endian size, then the bytes
-            if len(data) - pos < _LEN.size:
-                break
-            (size,) = _LEN.unpack_from(data, pos)
-            if len(data) - pos - _LEN.size < size:
-                if size + _LEN.size > self._chunk:
-                    self._chunk = size + _LEN.size  # read a bigger chunk next time
-                break
-            start = pos + _LEN.size
-            pos = start + size
-            records.append(Record(data[start:pos], None, (name, offset + pos)))
-        self._offsets[name] = offset + pos
-        return records
-
-    def _read_lines(self, name: str, offset: int, data: bytes, limit: int) -> list[Record]:
-        """Newline-framed records of a chunk, split in one pass (the loaders' hot path)."""
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            if len(data) >= self._chunk:
-                self._chunk *= 2  # a line longer than a chunk: read more next time
-                return []
-            cut = len(data)  # the unterminated last line of a file: still a record
-            lines = [data]
-        else:
-            lines = data[:cut].split(b"\n")
-        if len(lines) > limit:
-            lines = lines[:limit]
-        ends = list(accumulate(len(line) + 1 for line in lines))
-        if ends[-1] > len(data):  # the unterminated last line has no newline to skip
-            ends[-1] = len(data)
-        self._offsets[name] = offset + ends[-1]
-        if any(line.endswith(b"\r") for line in lines):
-            lines = [line[:-1] if line.endswith(b"\r") else line for line in lines]
-        if self._encoding != "raw":
-            lines = [self._decode(line) for line in lines]
-        return [
-            Record(line, None, (name, offset + end)) for line, end in zip(lines, ends, strict=True)
-        ]
-
-    def _decode(self, line: bytes) -> bytes:
-        return decode_line(self.url, line, self._encoding, SourceError)
+        self._waiting.pop(name, None)
+        ends = [offset + end for end in cut.ends]
+        if cut.stop:
+            ends[-1] = max(ends[-1], size)
+            self._stopped.add(name)
+            log.error("%s: %s: %s; not reading this file further", self.url, name, cut.problem)
+        elif cut.problem:
+            log.warning("%s: %s: %s", self.url, name, cut.problem)
+        self._offsets[name] = ends[-1]
+        values = cut.values
+        if self._framing == "lines" and self._encoding != "raw":
+            values, malformed = decode_lines(values, self._encoding)
+            if malformed:
+                log.warning(
+                    "%s: %s: %d line(s) not %s, handed out as they are",
+                    self.url, name, malformed, self._encoding,
+                )  # fmt: skip
+        return [Record(v, None, (name, end)) for v, end in zip(values, ends, strict=True)]
 
     def commit(self, records: Sequence[Record]) -> None:
         for r in records:

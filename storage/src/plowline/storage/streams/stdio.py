@@ -1,11 +1,13 @@
 """`stdout:` and `stdin:`: newline-delimited records on the process's standard streams.
 
 `encoding="base64"` writes (and reads) one base64 line per record, so binary values with
-newlines travel safely; `raw` (the default) writes the bytes as they are.
+newlines travel safely; `raw` (the default) writes the bytes as they are. A line that is not
+base64 is handed out as it is (a malformed record for the consumer to judge, not an error).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import select
 import sys
@@ -14,7 +16,9 @@ from typing import IO
 
 from plowline.storage.streams.base import Record, SinkError, SourceError, check_sizes
 from plowline.storage.streams.batched import ClosingSink
-from plowline.storage.streams.encoding import check_encoding, decode_line, encode_lines
+from plowline.storage.streams.encoding import check_encoding, decode_lines, encode_lines
+
+log = logging.getLogger("plowline.storage.streams.stdio")
 
 
 class StdoutSink(ClosingSink):
@@ -92,7 +96,10 @@ class StdinSource:
                         break
                 line, self._buffer = self._buffer[:end], self._buffer[end + 1 :]
                 self._line_no += 1
-                value = decode_line(self.url, line.rstrip(b"\r"), self._encoding, SourceError)
+                [value], malformed = decode_lines([line.rstrip(b"\r")], self._encoding)
+                if malformed:
+                    log.warning("%s: line %d is not %s, handed out as it is",
+                                self.url, self._line_no, self._encoding)  # fmt: skip
                 out.append(Record(value, None, self._line_no))
         except (OSError, ValueError) as exc:
             raise SourceError(self.url, f"read failed: {exc}") from exc
