@@ -88,26 +88,21 @@ fn per_call(url: &str, calls: usize) {
     );
 }
 
-/// Waits until the collector's event count stops moving (its enricher has caught up), so one
-/// phase's backlog does not slow the next one down.
-fn wait_idle(url: &str) {
-    let total = || -> u64 {
+/// Waits until the collector has enriched and stored `expected` events in all, so one phase's
+/// backlog does not slow the next one down.
+fn wait_idle(url: &str, expected: u64) {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while Instant::now() < deadline {
         let mut response = ureq::get(&format!("{url}/micro/all"))
             .call()
             .expect("GET /micro/all");
         let body: serde_json::Value = serde_json::from_reader(response.body_mut().as_reader()).unwrap();
-        body["total"].as_u64().unwrap_or(0)
-    };
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let mut last = total();
-    while Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(1000));
-        let now = total();
-        if now == last {
+        if body["total"].as_u64().unwrap_or(0) >= expected {
             return;
         }
-        last = now;
+        std::thread::sleep(Duration::from_millis(100));
     }
+    panic!("the collector did not store {expected} events in 5 minutes");
 }
 
 /// Events/s through the tracker: track `events`, then flush.
@@ -166,13 +161,16 @@ fn raw_post_loop(url: &str, events: usize) -> f64 {
 }
 
 /// Two rounds, baseline and tracker alternating, the collector idle before each; best of each.
-fn sustained(url: &str, events: usize) {
+/// `sent`: events the collector got before.
+fn sustained(url: &str, events: usize, mut sent: u64) {
     let (mut tracked, mut raw) = (0f64, 0f64);
     for _ in 0..2 {
-        wait_idle(url);
+        wait_idle(url, sent);
         raw = raw.max(raw_post_loop(url, events));
-        wait_idle(url);
+        sent += events as u64;
+        wait_idle(url, sent);
         tracked = tracked.max(through_tracker(url, events));
+        sent += events as u64;
     }
     println!(
         "sustained to the collector (best of 2): {tracked:.0} events/s; baseline (raw HTTP POST loop, batches of {BATCH}): {raw:.0} events/s; ratio {:.2}",
@@ -191,5 +189,5 @@ fn main() {
         plowline_tracker::VERSION
     );
     per_call(&url, events);
-    sustained(&url, events);
+    sustained(&url, events, 3 * events as u64);
 }
