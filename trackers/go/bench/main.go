@@ -19,6 +19,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"sort"
 	"strconv"
 	"testing"
 	"time"
@@ -57,74 +58,69 @@ func newTracker(endpoint string, batch int) (*tracker.Tracker, error) {
 		tracker.WithSubject(tracker.Subject{UserID: "user-1"}), tracker.WithGlobalContexts(entity))
 }
 
+// trackFigures times Track and the hand-built baseline interleaved, call by call, so both
+// see the same load on a shared machine (means over n calls; allocations from one run each).
 func trackFigures() error {
-	var failed error
-	trackRes := testing.Benchmark(func(b *testing.B) {
-		// An emitter that holds every event (no send during the timing): the figure is the
-		// caller's side alone, not the worker competing for the same two cores.
-		e, err := tracker.NewEmitter("http://127.0.0.1:1", tracker.WithBatchSize(b.N+1),
-			tracker.WithFlushInterval(0), tracker.WithQueueCapacity(b.N+1, tracker.DropNewest))
-		if err != nil {
-			failed = err
-			b.FailNow()
-		}
-		tr, err := tracker.New(e, tracker.WithNamespace("bench"), tracker.WithAppID("bench"),
-			tracker.WithSubject(tracker.Subject{UserID: "user-1"}), tracker.WithGlobalContexts(entity))
-		if err != nil {
-			failed = err
-			b.FailNow()
-		}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			if _, err := tr.Track(event(i)); err != nil {
-				failed = err
-				b.FailNow()
-			}
-		}
-		b.StopTimer()
+	const n = 20000
+	e, err := tracker.NewEmitter("http://127.0.0.1:1", tracker.WithBatchSize(n+1),
+		tracker.WithFlushInterval(0), tracker.WithQueueCapacity(3*n, tracker.DropNewest))
+	if err != nil {
+		return err
+	}
+	tr, err := tracker.New(e, tracker.WithNamespace("bench"), tracker.WithAppID("bench"),
+		tracker.WithSubject(tracker.Subject{UserID: "user-1"}), tracker.WithGlobalContexts(entity))
+	if err != nil {
+		return err
+	}
+	defer func() {
 		expired, cancel := context.WithCancel(context.Background())
 		cancel()
 		_ = tr.Close(expired) // drop what was held
-	})
-	if failed != nil {
-		return failed
-	}
-	handRes := testing.Benchmark(func(b *testing.B) {
-		b.ReportAllocs()
-		now := time.Now()
-		for i := 0; i < b.N; i++ {
-			_ = handBuilt(i, now)
+	}()
+	var inTrack, inHand time.Duration
+	now := time.Now()
+	for i := 0; i < n; i++ {
+		t0 := time.Now()
+		if _, err := tr.Track(event(i)); err != nil {
+			return err
 		}
-	})
-	t, h := float64(trackRes.NsPerOp()), float64(handRes.NsPerOp())
-	fmt.Printf("track call (caller's goroutine): %8.0f ns/op %5d B/op %3d allocs/op\n",
-		t, trackRes.AllocedBytesPerOp(), trackRes.AllocsPerOp())
-	fmt.Printf("  baseline, payload built by hand: %6.0f ns/op %5d B/op %3d allocs/op\n",
-		h, handRes.AllocedBytesPerOp(), handRes.AllocsPerOp())
+		t1 := time.Now()
+		_ = handBuilt(i, now)
+		inHand += time.Since(t1)
+		inTrack += t1.Sub(t0)
+	}
+	i := n
+	trackAllocs := testing.AllocsPerRun(1000, func() { i++; _, _ = tr.Track(event(i)) })
+	handAllocs := testing.AllocsPerRun(1000, func() { i++; _ = handBuilt(i, now) })
+	t, h := float64(inTrack.Nanoseconds())/n, float64(inHand.Nanoseconds())/n
+	fmt.Printf("track call (caller's goroutine, mean of %d, interleaved): %6.0f ns/call %3.0f allocs\n", n, t, trackAllocs)
+	fmt.Printf("  baseline, payload built by hand (encoding/json):        %6.0f ns/call %3.0f allocs\n", h, handAllocs)
 	fmt.Printf("  ratio track / baseline: %.2f\n", t/h)
 	return nil
 }
 
-func throughput(endpoint string, events, batch int) error {
+// trackerRun sends events through the tracker and returns events/s (Close waits for all).
+func trackerRun(endpoint string, events, batch, offset int) (float64, error) {
 	tr, err := newTracker(endpoint, batch)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	start := time.Now()
 	for i := 0; i < events; i++ {
-		if _, err := tr.Track(event(i)); err != nil {
-			return err
+		if _, err := tr.Track(event(offset + i)); err != nil {
+			return 0, err
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	if err := tr.Close(ctx); err != nil {
-		return fmt.Errorf("tracker close: %w", err)
+		return 0, fmt.Errorf("tracker close: %w", err)
 	}
-	trackerRate := float64(events) / time.Since(start).Seconds()
+	return float64(events) / time.Since(start).Seconds(), nil
+}
 
-	// Baseline: the same number of events in pre-built bodies, POSTed one after another.
+// rawRun POSTs pre-built payload_data bodies of the same events one after another.
+func rawRun(endpoint string, events, batch, offset int) (float64, error) {
 	var bodies [][]byte
 	now := time.Now()
 	for i := 0; i < events; i += batch {
@@ -134,7 +130,7 @@ func throughput(endpoint string, events, batch int) error {
 			if j > i {
 				buf.WriteByte(',')
 			}
-			ev := handBuilt(j, now)
+			ev := handBuilt(offset+j, now)
 			buf.WriteString(`{"stm":"` + strconv.FormatInt(now.UnixMilli(), 10) + `",`)
 			buf.Write(ev[1:])
 		}
@@ -142,28 +138,94 @@ func throughput(endpoint string, events, batch int) error {
 		bodies = append(bodies, buf.Bytes())
 	}
 	client := &http.Client{Timeout: time.Minute}
-	start = time.Now()
+	start := time.Now()
 	for _, body := range bodies {
 		resp, err := client.Post(endpoint+tracker.DefaultPostPath, "application/json; charset=utf-8", bytes.NewReader(body))
 		if err != nil {
-			return err
+			return 0, err
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
 		_ = resp.Body.Close()
 		if resp.StatusCode != 200 {
-			return fmt.Errorf("raw POST: HTTP %d", resp.StatusCode)
+			return 0, fmt.Errorf("raw POST: HTTP %d", resp.StatusCode)
 		}
 	}
-	rawRate := float64(events) / time.Since(start).Seconds()
-	fmt.Printf("sustained to plowline up (%d events, POST batches of %d): %8.0f events/s\n", events, batch, trackerRate)
-	fmt.Printf("  baseline, raw HTTP POST loop of pre-built bodies: %8.0f events/s\n", rawRate)
-	fmt.Printf("  ratio tracker / baseline: %.2f\n", trackerRate/rawRate)
+	return float64(events) / time.Since(start).Seconds(), nil
+}
+
+// drain waits (bounded) until the pipeline has enriched want events, so one run's backlog
+// does not slow the next.
+func drain(endpoint string, want int) error {
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		resp, err := http.Get(endpoint + "/micro/all")
+		if err != nil {
+			return err
+		}
+		var counts struct{ Good, Bad int }
+		err = json.NewDecoder(resp.Body).Decode(&counts)
+		_ = resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		if counts.Good+counts.Bad >= want {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("pipeline enriched %d of %d events in 3 minutes", counts.Good+counts.Bad, want)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+// throughput alternates tracker and raw runs (rounds times each, the order swapped every
+// round, the pipeline drained in between) and compares their medians.
+func throughput(endpoint string, events, batch, rounds int) error {
+	var tr, raw []float64
+	sent := 0
+	for r := 0; r < rounds; r++ {
+		runs := []func() error{
+			func() error { v, err := trackerRun(endpoint, events, batch, sent); tr = append(tr, v); return err },
+			func() error { v, err := rawRun(endpoint, events, batch, sent); raw = append(raw, v); return err },
+		}
+		if r%2 == 1 {
+			runs[0], runs[1] = runs[1], runs[0]
+		}
+		for _, run := range runs {
+			if err := run(); err != nil {
+				return err
+			}
+			sent += events
+			if err := drain(endpoint, sent); err != nil {
+				return err
+			}
+		}
+	}
+	t, b := median(tr), median(raw)
+	fmt.Printf("sustained to plowline up (%d events per run, POST batches of %d, median of %d): %6.0f events/s\n", events, batch, rounds, t)
+	fmt.Printf("  baseline, raw HTTP POST loop of pre-built bodies: %6.0f events/s\n", b)
+	fmt.Printf("  ratio tracker / baseline: %.2f  (runs: tracker %v, raw %v)\n", t/b, rounded(tr), rounded(raw))
 	return nil
 }
 
+func rounded(xs []float64) []int {
+	out := make([]int, len(xs))
+	for i, x := range xs {
+		out[i] = int(x)
+	}
+	return out
+}
+
 func main() {
-	events := flag.Int("events", 5000, "events per throughput run")
+	events := flag.Int("events", 3000, "events per throughput run")
 	batch := flag.Int("batch", 100, "events per POST in the throughput runs")
+	rounds := flag.Int("rounds", 3, "throughput runs of each kind")
 	flag.Parse()
 	if err := trackFigures(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -174,7 +236,7 @@ func main() {
 		fmt.Println("throughput: skipped (PLOWLINE_UP_URL not set; bench.sh starts plowline up)")
 		return
 	}
-	if err := throughput(url, *events, *batch); err != nil {
+	if err := throughput(url, *events, *batch, *rounds); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
