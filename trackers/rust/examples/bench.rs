@@ -88,8 +88,7 @@ fn per_call(url: &str, calls: usize) {
     );
 }
 
-/// Waits until the collector has enriched and stored `expected` events in all, so one phase's
-/// backlog does not slow the next one down.
+/// Waits until the collector has enriched and stored `expected` events since the last cut.
 fn wait_idle(url: &str, expected: u64) {
     let deadline = Instant::now() + Duration::from_secs(300);
     while Instant::now() < deadline {
@@ -160,17 +159,30 @@ fn raw_post_loop(url: &str, events: usize) -> f64 {
     events as f64 / started.elapsed().as_secs_f64()
 }
 
-/// Two rounds, baseline and tracker alternating, the collector idle before each; best of each.
-/// `sent`: events the collector got before.
-fn sustained(url: &str, events: usize, mut sent: u64) {
+/// Waits for the collector to store the `pending` events sent since the last cut, then cuts
+/// (`/micro/reset`): every phase starts with the collector idle and its store empty (its latency
+/// grows with the store, which would favour whichever side ran first).
+fn fresh_collector(url: &str, pending: u64) {
+    wait_idle(url, pending);
+    ureq::get(&format!("{url}/micro/reset"))
+        .call()
+        .expect("GET /micro/reset");
+}
+
+/// Two rounds, baseline and tracker in alternating order, each on a fresh collector; best of
+/// each. `pending`: events sent before and not yet cut.
+fn sustained(url: &str, events: usize, pending: u64) {
     let (mut tracked, mut raw) = (0f64, 0f64);
-    for _ in 0..2 {
-        wait_idle(url, sent);
-        raw = raw.max(raw_post_loop(url, events));
-        sent += events as u64;
-        wait_idle(url, sent);
-        tracked = tracked.max(through_tracker(url, events));
-        sent += events as u64;
+    fresh_collector(url, pending);
+    for round in 0..2 {
+        for side in [round % 2, 1 - round % 2] {
+            if side == 0 {
+                raw = raw.max(raw_post_loop(url, events));
+            } else {
+                tracked = tracked.max(through_tracker(url, events));
+            }
+            fresh_collector(url, events as u64);
+        }
     }
     println!(
         "sustained to the collector (best of 2): {tracked:.0} events/s; baseline (raw HTTP POST loop, batches of {BATCH}): {raw:.0} events/s; ratio {:.2}",
