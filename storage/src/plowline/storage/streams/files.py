@@ -336,9 +336,11 @@ class FileSource:
         chunk = self._chunk
         with open(name, "rb") as f:
             while True:
-                f.seek(offset)
-                data = f.read(chunk)
                 size = os.fstat(f.fileno()).st_size
+                f.seek(offset)
+                # Never more than the file holds: a big chunk (a long record) is not allocated
+                # again on every look at a file that holds only the start of that record.
+                data = f.read(max(0, min(chunk, size - offset)))
                 eof = offset + len(data) >= size
                 final = eof and self._final()
                 if self._framing == "lines":
