@@ -332,6 +332,8 @@ class FileSource:
         return self._ended or not self._follow or self._dir
 
     def _read(self, name: str, limit: int) -> list[Record]:
+        if name in self._stopped:  # still the current file of an earlier poll
+            return []
         offset = self._offsets.get(name, 0)
         chunk = self._chunk
         with open(name, "rb") as f:
