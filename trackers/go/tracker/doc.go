@@ -20,5 +20,5 @@
 //
 // The wire format is Plowline's spec (spec/protocol/parameters.yaml, spec/vectors/FORMAT.md
 // in the repository), which follows the Snowplow tracker protocol documentation at
-// https://docs.snowplow.io/docs/sources/trackers/snowplow-tracker-protocol/.
+// https://docs.snowplow.io/docs/events/going-deeper/event-parameters.
 package tracker

@@ -503,3 +503,55 @@ func TestFullBatchesWaitAfterExhaustedRetries(t *testing.T) {
 		t.Fatalf("Flush still sends, in order: %v", d)
 	}
 }
+
+func TestConcurrentTrackDeliversEachEventOnce(t *testing.T) {
+	c := newCollector(t, answer{status: 503}, answer{drop: true})
+	tr := newTracker(t, c, nil, tracker.WithBatchSize(20))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	tracked := map[string]bool{}
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 100; i++ {
+				id := track(t, tr, pv("https://a.example/"))
+				mu.Lock()
+				tracked[id] = true
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := flush(t, tr); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, ev := range c.delivered(t) {
+		seen[ev["eid"]]++
+	}
+	if len(seen) != len(tracked) {
+		t.Fatalf("%d distinct events delivered, %d tracked", len(seen), len(tracked))
+	}
+	for id, n := range seen {
+		if !tracked[id] || n != 1 {
+			t.Fatalf("event %s delivered %d times (tracked: %v)", id, n, tracked[id])
+		}
+	}
+}
+
+func TestOversizedGetEvent(t *testing.T) {
+	c := newCollector(t)
+	var f failures
+	tr := newTracker(t, c, &f, tracker.WithMethod(tracker.MethodGET), tracker.WithByteLimitGet(300))
+	big := track(t, tr, pv("https://a.example/"+strings.Repeat("p", 400)))
+	if err := flush(t, tr); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.list(); len(got) != 1 || got[0].Reason != tracker.ReasonOversized || got[0].EventIDs[0] != big {
+		t.Fatalf("failures %+v", got)
+	}
+	if n := len(c.requests()); n != 0 {
+		t.Fatalf("%d requests for an event over the GET limit", n)
+	}
+}
