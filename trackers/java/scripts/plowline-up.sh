@@ -5,13 +5,14 @@
 plowline_up_start() {
   local root="$1"
   PLOWLINE_UP_LOG="$(mktemp)"
-  (cd "$root" && exec uv run --frozen plowline up --host 127.0.0.1 --port 0) >"$PLOWLINE_UP_LOG" 2>&1 &
+  # Its own process group (setsid), so the EXIT trap stops uv and the server it started.
+  (cd "$root" && exec setsid uv run --frozen plowline up --host 127.0.0.1 --port 0) >"$PLOWLINE_UP_LOG" 2>&1 &
   PLOWLINE_UP_PID=$!
   trap plowline_up_stop EXIT
 }
 
 plowline_up_stop() {
-  kill "$PLOWLINE_UP_PID" 2>/dev/null || true
+  kill -TERM -- "-$PLOWLINE_UP_PID" 2>/dev/null || kill "$PLOWLINE_UP_PID" 2>/dev/null || true
   wait "$PLOWLINE_UP_PID" 2>/dev/null || true
   rm -f "$PLOWLINE_UP_LOG"
 }

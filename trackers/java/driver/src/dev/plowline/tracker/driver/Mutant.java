@@ -40,7 +40,7 @@ enum Mutant {
   CONTENT_TYPE_TEXT_PLAIN,
   /** GET requests go to /e instead of /i. */
   GET_PATH_WRONG,
-  /** Each attempt gets new event ids (a retry looks like new events). */
+  /** A retried event gets a new event id (a retry looks like a new event). */
   EID_REGENERATED_ON_RETRY,
   /** The configured POST byte limit is never applied (the 256 kB default stays). */
   BYTE_LIMIT_IGNORED,
@@ -81,7 +81,7 @@ enum Mutant {
           case CONTENT_TYPE_TEXT_PLAIN -> r -> header(r, "Content-Type", "text/plain; charset=utf-8");
           case GET_PATH_WRONG -> r -> new Transport.Request(r.method(),
               URI.create(r.uri().toString().replaceFirst("/i\\?", "/e?")), r.headers(), r.body());
-          case EID_REGENERATED_ON_RETRY -> Mutant::freshIds;
+          case EID_REGENERATED_ON_RETRY -> new FreshIdsOnRetry();
           default -> null;
         };
     if (change != null) {
@@ -101,13 +101,27 @@ enum Mutant {
     return body(r, data -> data.forEach(event -> event.remove("stm")));
   }
 
-  private static Transport.Request freshIds(Transport.Request r) {
-    if (r.body() == null) {
-      Matcher m = EID_QUERY.matcher(r.uri().toString());
-      return new Transport.Request(r.method(), URI.create(m.replaceAll("eid=" + UUID.randomUUID())),
-          r.headers(), null);
+  /** Replaces each event id already seen in an earlier request (so only retries change). */
+  private static final class FreshIdsOnRetry implements UnaryOperator<Transport.Request> {
+    private final java.util.Set<String> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    private String fresh(String eid) {
+      return seen.add(eid) ? eid : UUID.randomUUID().toString();
     }
-    return body(r, data -> data.forEach(event -> event.put("eid", UUID.randomUUID().toString())));
+
+    @Override
+    public Transport.Request apply(Transport.Request r) {
+      if (r.body() == null) {
+        Matcher m = EID_QUERY.matcher(r.uri().toString());
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+          m.appendReplacement(out, "eid=" + fresh(m.group().substring(4)));
+        }
+        m.appendTail(out);
+        return new Transport.Request(r.method(), URI.create(out.toString()), r.headers(), null);
+      }
+      return body(r, data -> data.forEach(event -> event.put("eid", fresh((String) event.get("eid")))));
+    }
   }
 
   private static Transport.Request header(Transport.Request r, String name, String value) {
