@@ -50,3 +50,11 @@ def test_help_describes_micro_compat(capsys: pytest.CaptureFixture[str]) -> None
     text = capsys.readouterr().out
     for needle in ("/micro/good", "/micro/ui", "--persist", "--schemas", "micro", "SIGTERM"):
         assert needle in text
+
+
+def test_help_says_what_is_kept(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["up", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for needle in ("kill -9", "temporary file, removed when plowline up exits", "503"):
+        assert needle in text

@@ -134,6 +134,8 @@ class MicroApi:
         self.pipeline = pipeline
         self.opened = opened
         self.models: Callable[[], dict[str, Any]] | None = None
+        # Records accepted and not yet stored (the server adds the collector's buffers).
+        self.backlog: Callable[[], int] = pipeline.queued
         self._routes: dict[str, Callable[[str, bytes], Reply]] = {
             "/micro/all": self.all,
             "/micro/good": self.good,
@@ -210,10 +212,8 @@ class MicroApi:
     def reset(self, method: str, body: bytes) -> Reply:
         if method not in ("GET", "POST"):
             return error(405, "use GET or POST")
-        # Events already accepted are stored (and loaded) first, then forgotten.
-        self.pipeline.drain(10)
-        self.pipeline.sync_atomic(10)
-        self.store.reset()
+        # A cut: every event accepted before this is forgotten, wherever it is by now.
+        self.pipeline.reset()
         return json_reply(self.store.counts())
 
     def iglu(self, method: str, path: str) -> Reply:
@@ -337,6 +337,8 @@ class MicroApi:
                 },
                 "enrichments": s.enrichments,
                 "processedRecords": s.processed_records,
+                "queuedRecords": self.backlog(),
+                "journalRecords": self.store.journal_size(),
                 "loaderRefusals": self.store.loader_refusals(),
             }
         )

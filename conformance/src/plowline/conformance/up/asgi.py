@@ -6,13 +6,14 @@ import asyncio
 import mimetypes
 from collections.abc import Callable
 from importlib import resources
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
-from plowline.collector.asgi import AsgiCollector, Receive, Scope, Send
+from plowline.collector.asgi import AsgiCollector, Message, Receive, Scope, Send
 from plowline.conformance.up.api import MicroApi, Reply, error
 
 UI_PATH: Final = "/micro/ui"
 MAX_API_BODY: Final = 1_048_576
+DURABLE_TIMEOUT: Final = 30.0  # seconds a collector answer may wait for the journal
 _UI_FILES: Final = ("index.html", "app.js", "style.css")
 
 
@@ -28,9 +29,11 @@ class UpAsgi:
         *,
         on_startup: Callable[[], None] = lambda: None,
         on_shutdown: Callable[[], None] = lambda: None,
+        acks: Acknowledging | None = None,
     ) -> None:
         self.api = api
         self.collector = collector
+        self.acks = acks
         self._on_startup = on_startup
         self._on_shutdown = on_shutdown
         self._static: dict[str, tuple[str, bytes]] = {}
@@ -72,7 +75,10 @@ class UpAsgi:
             answer = await asyncio.to_thread(self.api.handle, method, path, body)
             await _send(send, answer or error(404, f"no such route: {path}"))
             return
-        await self.collector(scope, receive, send)
+        if self.acks is None:
+            await self.collector(scope, receive, send)
+        else:
+            await self.collector(scope, receive, _DurableSend(send, self.acks))
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -84,6 +90,30 @@ class UpAsgi:
                 await asyncio.to_thread(self._on_shutdown)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+class Acknowledging(Protocol):
+    async def wait(self, timeout: float) -> bool: ...
+
+
+class _DurableSend:
+    """Holds the collector's answer until what it accepted is journaled; answers 503 instead
+    when that does not happen in time (the tracker then sends again)."""
+
+    def __init__(self, send: Send, acks: Acknowledging) -> None:
+        self._send = send
+        self._acks = acks
+        self._replaced = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            if not await self._acks.wait(DURABLE_TIMEOUT):
+                self._replaced = True
+                await _send(self._send, error(503, "not stored in time; retry later"))
+                return
+        elif self._replaced:
+            return
+        await self._send(message)
 
 
 async def _read_body(receive: Receive) -> bytes | None:

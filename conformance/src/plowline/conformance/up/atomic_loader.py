@@ -5,6 +5,11 @@ Why a process: loading costs about as much CPU per event as enriching does, and 
 API only needs the inspection rows; with the loader beside it on the second core, events
 become visible sooner and the pipeline keeps up with more events per second. Rows the loader
 refuses are written to the bad table by the loader process itself (with their reason).
+
+Signals: the process ignores SIGINT and SIGTERM (a Ctrl-C reaches the whole process group;
+the parent stops the loader with a message once the pipeline has drained), and it starts with
+them blocked so none lands before it can ignore them. It ends by itself when the parent dies
+(kill -9): it never outlives `plowline up`.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import queue
+import signal
+import threading
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -22,7 +29,14 @@ _STOP = "stop"
 log = logging.getLogger("plowline.up")
 
 
-def _child(path: str, roots: list[str], inbox: Any, acks: Any) -> None:
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_PARENT_CHECK_SECONDS = 1.0
+
+
+def _child(path: str, roots: list[str], inbox: Any, acks: Any, epoch: Any) -> None:
+    for sig in _SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
     import sqlite3
 
     import orjson
@@ -38,8 +52,14 @@ def _child(path: str, roots: list[str], inbox: Any, acks: Any) -> None:
     loader = loader_for(roots)
     bad = sqlite3.connect(path, isolation_level=None)
     bad.execute("PRAGMA busy_timeout=10000")
+    parent = multiprocessing.parent_process()
     while True:
-        message = inbox.get()
+        try:
+            message = inbox.get(timeout=_PARENT_CHECK_SECONDS)
+        except queue.Empty:
+            if parent is not None and not parent.is_alive():
+                break  # the parent was killed: nothing will ever be sent or acknowledged
+            continue
         kind = message[0]
         if kind == _STOP:
             break
@@ -49,8 +69,10 @@ def _child(path: str, roots: list[str], inbox: Any, acks: Any) -> None:
         elif kind == "sync":
             acks.put(message[1])
         elif kind == "load":
+            if message[1] < epoch.value:
+                continue  # sent before a reset: forgotten, never loaded
             try:
-                refused = loader.load(message[1], batch=str(uuid.uuid4())).bad
+                refused = loader.load(message[2], batch=str(uuid.uuid4())).bad
                 items = [bad_item_from_json(row, "loader") for row in refused]
             except Exception as exc:  # report as a bad event rather than die
                 items = [bad_item_from_json(b"", f"loader: {type(exc).__name__}: {exc}")]
@@ -71,13 +93,22 @@ class AtomicLoader:
         ctx = multiprocessing.get_context("spawn")  # no fork: the parent runs threads
         self._inbox: Any = ctx.Queue(maxsize=256)
         self._acks: Any = ctx.Queue()
+        # The epoch of the last reset: the child skips loads sent before it.
+        self._epoch: Any = ctx.Value("q", 0)
+        self._sync_lock = threading.Lock()
         self._process = ctx.Process(
             target=_child,
-            args=(str(path), [str(r) for r in roots], self._inbox, self._acks),
+            args=(str(path), [str(r) for r in roots], self._inbox, self._acks, self._epoch),
             name="plowline-up-loader",
             daemon=True,
         )
-        self._process.start()
+        # Started with SIGINT/SIGTERM blocked (the mask is inherited): the child ignores them
+        # before unblocking, so a Ctrl-C during its start never shows it a KeyboardInterrupt.
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+        try:
+            self._process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         self._closed = False
         self.failed = False
 
@@ -94,9 +125,16 @@ class AtomicLoader:
             log.error("plowline up: the loader process died; atomic tables are not updated")
         return False
 
-    def load(self, lines: list[bytes]) -> None:
+    def load(self, lines: list[bytes], epoch: int = 0) -> None:
         if lines:
-            self._put(("load", lines))
+            self._put(("load", epoch, lines))
+
+    def reset(self, epoch: int, timeout: float = 30) -> bool:
+        """From now on skip loads of an epoch before ``epoch``; returns once the load in
+        progress (if any) is done, so nothing older is written after this returns."""
+        with self._epoch.get_lock():
+            self._epoch.value = epoch
+        return self.sync(timeout)
 
     def set_roots(self, roots: Sequence[Path]) -> None:
         self._put(("roots", [str(r) for r in roots]))
@@ -104,13 +142,14 @@ class AtomicLoader:
     def sync(self, timeout: float = 30) -> bool:
         """Wait until everything sent so far is loaded."""
         token = str(uuid.uuid4())
-        if not self._put(("sync", token)):
-            return False
-        try:
-            while self._acks.get(timeout=timeout) != token:
-                pass
-        except queue.Empty:
-            return False
+        with self._sync_lock:  # one waiter at a time: acknowledgements come back in order
+            if not self._put(("sync", token)):
+                return False
+            try:
+                while self._acks.get(timeout=timeout) != token:
+                    pass
+            except queue.Empty:
+                return False
         return True
 
     def alive(self) -> bool:

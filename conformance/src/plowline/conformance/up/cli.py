@@ -18,6 +18,15 @@ Point a tracker at the collector URL it prints (same paths as a Snowplow collect
 /com.snowplowanalytics.snowplow/tp2, /i, ...). The collector cookie is called `micro`, as in
 Snowplow Micro. Ctrl-C or SIGTERM stops it cleanly: accepted requests are enriched and stored
 before it exits.
+
+What is kept:
+  --persist PATH  every request answered 200 is first written to the store's journal, so it
+                  survives a crash or kill -9 (not a power cut) and is processed at the next
+                  start; events stay in PATH across restarts.
+  without it      the store is a temporary file, removed when plowline up exits: nothing is
+                  kept after a stop, and a crash or kill -9 loses everything.
+When enriching falls behind, the queue is bounded: the collector answers 503 (trackers send
+again) rather than growing without limit. /micro/reset forgets every event accepted before it.
 """
 
 EPILOG = """\
@@ -49,7 +58,8 @@ def add_parser(subparsers: Any) -> None:
         "--persist",
         type=Path,
         metavar="PATH",
-        help="SQLite file that keeps events across restarts (default: a temporary file); "
+        help="SQLite file that keeps events across restarts, each answered request journaled "
+        "before the answer (default: a temporary file, removed at exit); "
         "a damaged store is moved aside to PATH.corrupt-<timestamp>; a folder, a file that is "
         "not SQLite or another program's database is refused and left alone",
     )

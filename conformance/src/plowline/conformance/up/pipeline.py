@@ -5,6 +5,13 @@ one enrich thread takes them in batches, enriches them (plowline-enrich's pure f
 stores the results in one transaction and optionally prints them. The same thread polls the
 `--schemas` folders and swaps in a new enrich context when a schema file changes: events
 already stored stay, new events are validated with the new schemas.
+
+The queue is bounded (``max_queue_bytes``): a sink write waits for room, so the collector's
+own bounded buffer fills and it answers 503. With a journal (``--persist``) each record is
+written to the store's journal table before it is queued, and removed in the transaction that
+stores its events: a record the collector confirmed survives kill -9 and is processed at the
+next start, once. A reset is a cut: records accepted before it are dropped wherever they are
+(collector buffer, queue, loader), then every table is emptied in one transaction.
 """
 
 from __future__ import annotations
@@ -42,17 +49,25 @@ OutputFormat = Literal["tsv", "json"]
 
 class QueueSink:
     """A plowline.storage.streams Sink for the embedded collector: hands records to the
-    enrich thread (never refuses; the queue is drained by `Pipeline.drain`)."""
+    enrich thread (journaled first when the pipeline has a journal). ``write`` waits while the
+    pipeline's queue is full, which is what makes the collector answer 503."""
 
     max_record_bytes = 2_000_000
 
     def __init__(self, pipeline: Pipeline, stream: Literal["good", "bad"]) -> None:
         self._pipeline = pipeline
-        self._stream = stream
+        self.stream = stream
         self.url = f"up:{stream}"
+        # Records handed over so far, in the collector's order (stored, queued or dropped by a
+        # reset); the collector's buffer counts the records it accepted in the same order.
+        self.received = 0
+        self.discard_through = 0  # a reset drops the records numbered up to this one
+        self.accepted: Callable[[], int] = lambda: self.received  # set by the server
+        self.on_written: Callable[[], None] = lambda: None
 
     def write(self, records: Sequence[Record]) -> None:
-        self._pipeline.submit(self._stream, [r.value for r in records])
+        self._pipeline.submit(self, [r.value for r in records])
+        self.on_written()
 
     def flush(self, timeout: float = 10.0) -> None:
         return None
@@ -85,6 +100,8 @@ class Pipeline:
         out: TextIO | None = None,
         poll_seconds: float = 1.0,
         batch_records: int = 100,
+        max_queue_bytes: int = 1024 * 1024,
+        journal: bool = False,
         report: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
@@ -95,9 +112,17 @@ class Pipeline:
         self.poll_seconds = poll_seconds
         self.batch_records = batch_records
         self.report = report or (lambda line: print(line, file=sys.stderr, flush=True))
+        self.max_queue_bytes = max_queue_bytes
+        self.journal = journal
         self.status = PipelineStatus()
-        self._queue: deque[tuple[str, bytes]] = deque()
+        # (stream, record, journal seq or None)
+        self._queue: deque[tuple[str, bytes, int | None]] = deque()
+        self._queued_bytes = 0
         self._cond = threading.Condition()
+        # Held while records enter (journal + queue) and for a whole reset.
+        self._intake = threading.Lock()
+        self._sinks: list[QueueSink] = []
+        self._epoch = 0  # bumped by each reset; a batch of an older epoch is dropped
         self._busy = 0  # records taken by the thread and not yet stored
         self._stop = False
         self._thread: threading.Thread | None = None
@@ -161,16 +186,68 @@ class Pipeline:
 
     # ---- intake ------------------------------------------------------------------------------
 
-    def submit(self, stream: str, records: Sequence[bytes]) -> None:
+    def sink(self, stream: Literal["good", "bad"]) -> QueueSink:
+        made = QueueSink(self, stream)
+        self._sinks.append(made)
+        return made
+
+    def submit(self, sink: QueueSink, records: Sequence[bytes]) -> None:
+        """Journal (with a journal) and queue ``records``; waits while the queue is full."""
+        size = sum(len(r) for r in records)
         with self._cond:
-            self._queue.extend((stream, r) for r in records)
-            self._cond.notify()
+            while self._queue and self._queued_bytes + size > self.max_queue_bytes:
+                self._cond.wait(0.5)
+        with self._intake:
+            first = sink.received + 1
+            skip = min(len(records), max(0, sink.discard_through - first + 1))
+            keep = list(records[skip:])
+            seqs: list[int | None] = list(
+                self.store.journal(sink.stream, keep) if self.journal else [None] * len(keep)
+            )
+            with self._cond:
+                self._queue.extend(zip([sink.stream] * len(keep), keep, seqs, strict=True))
+                self._queued_bytes += sum(len(r) for r in keep)
+                self._cond.notify_all()
+            sink.received += len(records)
+
+    def queued(self) -> int:
+        """Records queued or being processed."""
+        with self._cond:
+            return len(self._queue) + self._busy
 
     def start(self) -> None:
+        if self.journal:
+            left = self.store.journaled()
+            if left:
+                self.report(
+                    f"plowline up: {len(left)} records accepted before the last stop were not "
+                    "processed yet: processing them now"
+                )
+                with self._cond:
+                    self._queue.extend(left)
+                    self._queued_bytes += sum(len(r[1]) for r in left)
         self._loader = AtomicLoader(self.store.path, self._roots)
         self.running = True
         self._thread = threading.Thread(target=self._run, name="plowline-up-enrich", daemon=True)
         self._thread.start()
+
+    def reset(self, timeout: float = 30.0) -> None:
+        """Forget every event accepted so far, wherever it is, and empty every table."""
+        with self._intake:
+            for sink in self._sinks:
+                sink.discard_through = max(sink.accepted(), sink.received)
+            with self._cond:
+                self._epoch += 1
+                self._queue.clear()
+                self._queued_bytes = 0
+                self._cond.notify_all()
+            if self._loader is not None:
+                self._loader.reset(self._epoch, timeout)
+            # Under the store's write lock: a batch of the old epoch is either stored before
+            # this (and deleted by it) or dropped by ``add``.
+            self.store.reset()
+        for sink in self._sinks:
+            sink.on_written()  # answers waiting on records the reset dropped
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every submitted record is stored; False on timeout."""
@@ -219,13 +296,16 @@ class Pipeline:
                 batch = [
                     self._queue.popleft() for _ in range(min(len(self._queue), self.batch_records))
                 ]
+                self._queued_bytes -= sum(len(b[1]) for b in batch)
                 self._busy = len(batch)
+                epoch = self._epoch
+                self._cond.notify_all()  # room for a waiting sink
             if time.monotonic() >= next_poll:
                 next_poll = time.monotonic() + self.poll_seconds
                 self.check_schemas()
             try:
                 if batch:
-                    self._process(batch)
+                    self._process(batch, epoch)
             except Exception:
                 log.exception("plowline up: a batch could not be stored")
             finally:
@@ -233,17 +313,24 @@ class Pipeline:
                     self._busy = 0
                     self._cond.notify_all()
 
-    def _process(self, batch: list[tuple[str, bytes]]) -> None:
+    def _process(self, batch: list[tuple[str, bytes, int | None]], epoch: int) -> None:
         items: list[Item] = []
-        for stream, record in batch:
+        for stream, record, _seq in batch:
             if stream == "bad":
                 items.append(bad_item_from_json(record, "collector"))
             else:
                 items.extend(process_record(record, self.ctx))
-        self.store.add(items)
+        seqs = [seq for _stream, _record, seq in batch if seq is not None]
+        stored = self.store.add(
+            items,
+            journal_range=(min(seqs), max(seqs)) if seqs else None,
+            keep=lambda: self._epoch == epoch,
+        )
+        if not stored:
+            return  # a reset came first: these records are forgotten
         goods = [i for i in items if isinstance(i, GoodItem)]
         if self._loader is not None:
-            self._loader.load([g.tsv.encode("utf-8") for g in goods])
+            self._loader.load([g.tsv.encode("utf-8") for g in goods], epoch)
         self.status.processed_records += len(batch)
         if self.output is not None:
             self._print(goods)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
@@ -12,16 +13,19 @@ import sqlite3
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
 import uvicorn
-from plowline.collector.app import CollectorApp, build_app
+from plowline.collector.app import CollectorApp
 from plowline.collector.asgi import AsgiCollector
+from plowline.collector.buffer import BufferSettings, SinkBuffer
 from plowline.collector.config import CollectorConfig
+from plowline.collector.metrics import Metrics
+from plowline.collector.service import CollectorService
 from plowline.conformance.up.api import MicroApi
 from plowline.conformance.up.asgi import UI_PATH, UpAsgi
 from plowline.conformance.up.models_view import ModelsView
@@ -29,6 +33,7 @@ from plowline.conformance.up.pipeline import OutputFormat, Pipeline, QueueSink
 from plowline.conformance.up.store import InspectionStore, OpenReport, StoreError, open_persist
 
 log = logging.getLogger("plowline.up")
+COLLECTOR_BYTES = 2_621_440  # the collector's buffer: room for one largest record (2 MB) and more
 
 
 class ListenError(Exception):
@@ -54,12 +59,101 @@ def collector_config(options: UpOptions) -> CollectorConfig:
         "http": {"host": options.host, "port": max(options.port, 0)},
         "cookie": {"name": options.cookie_name},
         "sinks": {"good": {"type": "memory"}, "bad": {"type": "memory"}},
-        # Short linger: an event should be visible in /micro/good within milliseconds.
-        "buffer": {"linger_ms": 2, "drain_timeout_seconds": 30},
+        # Short linger: an event should be visible in /micro/good within milliseconds. A small
+        # bound: with the pipeline's own, what is accepted and not stored stays a few seconds'
+        # work; past it the collector answers 503 and trackers retry.
+        "buffer": {"linger_ms": 2, "drain_timeout_seconds": 30, "max_bytes": COLLECTOR_BYTES},
         "metrics": {"enabled": False},
     }
     data.update(options.collector_overrides)
     return CollectorConfig.model_validate(data)
+
+
+class CountingBuffer(SinkBuffer):
+    """The collector's buffer, counting the records it accepted (in order): with the sink's
+    own count it tells when everything accepted so far has been handed over."""
+
+    accepted = 0
+
+    def offer(self, records: Sequence[bytes]) -> bool:
+        if not super().offer(records):
+            return False
+        self.accepted += len(records)
+        return True
+
+
+def build_collector(config: CollectorConfig, good: QueueSink, bad: QueueSink) -> CollectorApp:
+    """plowline-collector's ``build_app`` with counting buffers (and no framing, no metrics:
+    one collector record is one record handed to the pipeline)."""
+    b = config.buffer
+    settings = BufferSettings(
+        max_bytes=b.max_bytes,
+        batch_max_records=b.batch_max_records,
+        batch_max_bytes=b.batch_max_bytes,
+        linger_seconds=b.linger_ms / 1000,
+        retry_initial_seconds=b.retry_initial_ms / 1000,
+        retry_max_seconds=b.retry_max_ms / 1000,
+        flush_timeout_seconds=b.flush_timeout_seconds,
+    )
+    metrics = Metrics()
+    good_buffer = CountingBuffer(good, settings, name="good")
+    bad_buffer = CountingBuffer(bad, settings, name="bad")
+    good.accepted = lambda: good_buffer.accepted
+    bad.accepted = lambda: bad_buffer.accepted
+    service = CollectorService(config, good_buffer, bad_buffer)
+    return CollectorApp(config, service, good_buffer, bad_buffer, metrics)
+
+
+class Acknowledgements:
+    """With --persist, a collector answer waits until every record accepted so far is in the
+    journal (so an event answered 200 survives kill -9). Counts, not records: the buffers
+    accept and the sinks receive in the same order."""
+
+    def __init__(self, pairs: Sequence[tuple[CountingBuffer, QueueSink]]) -> None:
+        self._pairs = list(pairs)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._waiters: list[tuple[list[int], asyncio.Future[None]]] = []
+        for _buffer, sink in self._pairs:
+            sink.on_written = self._wake
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def _reached(self, targets: list[int]) -> bool:
+        return all(sink.received >= t for (_b, sink), t in zip(self._pairs, targets, strict=True))
+
+    def _wake(self) -> None:
+        """From a sink's thread after each write: check the waiters on the event loop."""
+        loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+                loop.call_soon_threadsafe(self._check)
+
+    def _check(self) -> None:
+        still = []
+        for targets, future in self._waiters:
+            if future.done():
+                continue
+            if self._reached(targets):
+                future.set_result(None)
+            else:
+                still.append((targets, future))
+        self._waiters = still
+
+    async def wait(self, timeout: float) -> bool:
+        """True once the records accepted before this call are journaled (or dropped by a
+        reset); False after ``timeout``."""
+        targets = [buffer.accepted for buffer, _sink in self._pairs]
+        if self._reached(targets):
+            return True
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((targets, future))
+        self._check()  # a write may have finished between the first check and now
+        try:
+            await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            return False
+        return True
 
 
 class _Server(uvicorn.Server):
@@ -116,20 +210,28 @@ class UpServer:
                 output=options.output,
                 out=out,
                 poll_seconds=options.schema_poll_seconds,
+                journal=options.persist is not None,
                 report=self._say,
             )
-            self.collector: CollectorApp = build_app(
-                collector_config(options),
-                good_sink=QueueSink(self.pipeline, "good"),
-                bad_sink=QueueSink(self.pipeline, "bad"),
-            )
+            good, bad = self.pipeline.sink("good"), self.pipeline.sink("bad")
+            self.collector: CollectorApp = build_collector(collector_config(options), good, bad)
+            buffers = (self.collector.good, self.collector.bad)
+            self.acks: Acknowledgements | None = None
+            if options.persist is not None:
+                assert isinstance(buffers[0], CountingBuffer)
+                assert isinstance(buffers[1], CountingBuffer)
+                self.acks = Acknowledgements([(buffers[0], good), (buffers[1], bad)])
             self.api = MicroApi(self.store, self.pipeline, self.opened)
             self.api.models = ModelsView(self.store.path).snapshot
+            self.api.backlog = lambda: (
+                self.pipeline.queued() + sum(b.pending_records for b in buffers)
+            )
             self.app = UpAsgi(
                 self.api,
                 AsgiCollector(self.collector, manage_lifecycle=False),
                 on_startup=self._startup,
                 on_shutdown=self._shutdown,
+                acks=self.acks,
             )
             self.sock = socket.socket(
                 socket.AF_INET6 if ":" in options.host else socket.AF_INET, socket.SOCK_STREAM
@@ -167,6 +269,8 @@ class UpServer:
         print(line, file=self.err, flush=True)
 
     def _startup(self) -> None:
+        if self.acks is not None:
+            self.acks.bind(asyncio.get_running_loop())
         self.pipeline.start()
         self.collector.start()
         # Long-lived objects (config, schemas, modules) out of future GC passes: shorter pauses.

@@ -18,7 +18,7 @@ import re
 import sqlite3
 import stat
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +38,9 @@ _DDL = (
     "CREATE TABLE IF NOT EXISTS plowline_up_bad (id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " stored_at TEXT NOT NULL, collector_ms INTEGER, kind TEXT NOT NULL, vendor TEXT,"
     " version TEXT, doc TEXT NOT NULL, flat TEXT)",
+    # Write-ahead journal (--persist): collector records not yet stored as events.
+    "CREATE TABLE IF NOT EXISTS plowline_up_journal (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " stream TEXT NOT NULL, record BLOB NOT NULL)",
     "CREATE INDEX IF NOT EXISTS plowline_up_good_type ON plowline_up_good (event_type)",
     "CREATE INDEX IF NOT EXISTS plowline_up_good_schema ON plowline_up_good (schema)",
 )
@@ -202,12 +205,57 @@ class InspectionStore:
 
     # ---- writes (pipeline thread, reset) ------------------------------------------------------
 
-    def add(self, items: Sequence[Item]) -> None:
-        """Store one batch of inspection rows in one transaction."""
+    def journal(self, stream: str, records: Sequence[bytes]) -> list[int]:
+        """Write collector records to the journal (committed: they survive kill -9); returns
+        their sequence numbers, in order."""
+        if not records:
+            return []
+        with self._write_lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                seqs = []
+                for record in records:
+                    cursor = conn.execute(
+                        "INSERT INTO plowline_up_journal (stream, record) VALUES (?, ?)",
+                        (stream, record),
+                    )
+                    seqs.append(int(cursor.lastrowid or 0))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return seqs
+
+    def journaled(self) -> list[tuple[str, bytes, int | None]]:
+        """Journal records not yet stored as events, oldest first."""
+        with self._write_lock:
+            rows = self._writer.execute(
+                "SELECT stream, record, seq FROM plowline_up_journal ORDER BY seq"
+            ).fetchall()
+        return [(str(stream), bytes(record), int(seq)) for stream, record, seq in rows]
+
+    def journal_size(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute("SELECT count(*) FROM plowline_up_journal").fetchone()[0])
+
+    def add(
+        self,
+        items: Sequence[Item],
+        *,
+        journal_range: tuple[int, int] | None = None,
+        keep: Callable[[], bool] | None = None,
+    ) -> bool:
+        """Store one batch of inspection rows in one transaction, removing the batch's journal
+        records (``journal_range``: first and last sequence number) in the same one. Nothing
+        is stored when ``keep`` (asked under the write lock) says no: a reset came first. True
+        when stored."""
         goods = [i for i in items if isinstance(i, GoodItem)]
         bads = [i for i in items if isinstance(i, BadItem)]
         stamp = _now()
         with self._write_lock:
+            if keep is not None and not keep():
+                return False
             conn = self._writer
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -244,10 +292,15 @@ class InspectionStore:
                         for b in bads
                     ],
                 )
+                if journal_range is not None:
+                    conn.execute(
+                        "DELETE FROM plowline_up_journal WHERE seq BETWEEN ? AND ?", journal_range
+                    )
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+        return True
 
     def reset(self) -> None:
         """Forget every event: inspection rows and the embedded atomic/entity tables."""
