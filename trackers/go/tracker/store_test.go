@@ -1,10 +1,12 @@
 package tracker_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -163,5 +165,58 @@ func TestEmitterSendsStoredEventsAfterRestart(t *testing.T) {
 	defer s.Close()
 	if s.Len() != 0 {
 		t.Fatalf("%d delivered events are still stored", s.Len())
+	}
+}
+
+// TestFileStoreSurvivesKill9 kills a process that is appending to a journal (SIGKILL, no
+// chance to clean up) and checks that every append it reported done is still there, in order.
+func TestFileStoreSurvivesKill9(t *testing.T) {
+	if path := os.Getenv("PLOWLINE_JOURNAL_WRITER"); path != "" {
+		journalWriter(path) // the child: never returns
+	}
+	path := filepath.Join(t.TempDir(), "events.journal")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFileStoreSurvivesKill9$")
+	cmd.Env = append(os.Environ(), "PLOWLINE_JOURNAL_WRITER="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(out)
+	done := 0
+	for done < 200 && lines.Scan() {
+		done++ // one line per append the child finished
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	if done < 200 {
+		t.Fatalf("the writer stopped after %d appends", done)
+	}
+	s := openStore(t, path)
+	defer s.Close()
+	recs, _ := s.Load()
+	if len(recs) < done {
+		t.Fatalf("%d records after kill -9, but %d appends had completed", len(recs), done)
+	}
+	for i, r := range recs {
+		if want := fmt.Sprintf(`{"e":"pv","eid":"%d"}`, i); string(r.Payload) != want {
+			t.Fatalf("record %d is %s, want %s", i, r.Payload, want)
+		}
+	}
+}
+
+func journalWriter(path string) {
+	s, err := tracker.OpenFileStore(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	for i := 0; ; i++ {
+		if _, err := s.Append([][]byte{[]byte(fmt.Sprintf(`{"e":"pv","eid":"%d"}`, i))}); err != nil {
+			os.Exit(3)
+		}
+		fmt.Println(i)
 	}
 }
