@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Final
 
 from plowline.collector.payload import CollectorPayload
-from plowline.enrich.adapters import iglu, redirect, snowplow, statusgator
+from plowline.enrich.adapters import iglu, redirect, snowplow, statusgator, vendors
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.querystring import Pairs
 from plowline.enrich.raw import AdapterFailure, RawEvent, input_data
@@ -25,6 +25,7 @@ REGISTRY: Final[dict[tuple[str, str], Adapter]] = {
     ("r", "tp2"): redirect.redirect,
     ("com.snowplowanalytics.iglu", "v1"): iglu.iglu_webhook,
     ("com.statusgator", "v1"): statusgator.statusgator,
+    **vendors.ADAPTERS,
 }
 
 

@@ -1,0 +1,15 @@
+"""The vendor webhook adapters by collector path ``/{vendor}/{version}``
+(enrich ``adapters/AdapterRegistry.scala``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from plowline.enrich.adapters import mailchimp
+
+if TYPE_CHECKING:
+    from plowline.enrich.adapters import Adapter
+
+ADAPTERS: Final[dict[tuple[str, str], Adapter]] = {
+    ("com.mailchimp", "v1"): mailchimp.mailchimp,
+}
