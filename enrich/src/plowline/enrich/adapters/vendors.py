@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from plowline.enrich.adapters import mailchimp
+from plowline.enrich.adapters import mailchimp, mandrill, sendgrid
 
 if TYPE_CHECKING:
     from plowline.enrich.adapters import Adapter
 
 ADAPTERS: Final[dict[tuple[str, str], Adapter]] = {
     ("com.mailchimp", "v1"): mailchimp.mailchimp,
+    ("com.sendgrid", "v3"): sendgrid.sendgrid,
+    ("com.mandrill", "v1"): mandrill.mandrill,
 }

@@ -1,0 +1,86 @@
+"""SendGrid Event Webhook ``/com.sendgrid/v3`` (enrich SendgridAdapter.scala and its spec)."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from plowline.enrich.adapters.testing import Webhook, never_crashes
+
+PATH = "/com.sendgrid/v3"
+JSON = "application/json"
+
+# The processed event of SendgridAdapterSpec (the shape of SendGrid's Event Webhook reference,
+# docs.sendgrid.com/for-developers/tracking-events/event).
+PROCESSED = {
+    "email": "example@test.com",
+    "timestamp": 1446549615,
+    "smtp-id": "<14c5d75ce93.dfd.64b469@ismtpd-555>",
+    "event": "processed",
+    "category": "cat facts",
+    "sg_event_id": "sZROwMGMagFgnOEmSdvhig==",
+    "sg_message_id": "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0",
+    "marketing_campaign_id": 12345,
+    "marketing_campaign_name": "campaign name",
+    "marketing_campaign_version": "B",
+    "marketing_campaign_split_id": 13471,
+}
+OPEN = {
+    "email": "example@test.com", "timestamp": 1446549615, "event": "open",
+    "sg_event_id": "FOTFFO0ecsBE-zxFXfs6WA==", "sg_message_id": "14c5d75ce93.dfd.64b469.filter0001",
+    "useragent": "Mozilla/4.0 (compatible; MSIE 6.1; Windows XP; .NET CLR 1.1.4322)",
+    "ip": "255.255.255.255", "category": ["cat facts"],
+}  # fmt: skip
+
+
+def test_documented_processed_and_open(webhook: Webhook) -> None:
+    body = json.dumps([PROCESSED, OPEN])
+    first, second = webhook.events(PATH, body, JSON, "aid=mail")
+    assert first.values["v_tracker"] == "com.sendgrid-v3"
+    assert first.values["platform"] == "srv"
+    assert first.values["app_id"] == "mail"
+    expected = {k: v for k, v in PROCESSED.items() if k != "event"}
+    expected["timestamp"] = "2015-11-03T11:20:15.000Z"
+    assert first.unstruct_event == {
+        "schema": "iglu:com.sendgrid/processed/jsonschema/3-0-0", "data": expected,
+    }  # fmt: skip
+    assert second.unstruct_event is not None
+    assert second.unstruct_event["schema"] == "iglu:com.sendgrid/open/jsonschema/3-0-0"
+    assert "event" not in second.unstruct_event["data"]
+
+
+def test_one_bad_item_fails_the_whole_body(webhook: Webhook) -> None:
+    messages = webhook.failure(PATH, json.dumps([PROCESSED, {"event": "nope"}, {}]), JSON)
+    assert [m["expectation"] for m in messages] == [
+        "no schema associated with the provided type parameter at index 1",
+        "cannot determine event type: type parameter not provided at index 2",
+    ]
+
+
+def test_not_json_not_array_wrong_type(webhook: Webhook) -> None:
+    assert webhook.failure(PATH, "[", JSON)[0]["field"] == "body"
+    assert "error" in webhook.failure(PATH, "[", JSON)[0]
+    assert webhook.failure(PATH, "{}", JSON)[0]["expectation"] == "body is not a json array"
+    assert webhook.failure(PATH, "[]", JSON)[0]["expectation"] == "empty list of events"
+    assert webhook.failure(PATH, "[]", "text/plain")[0]["field"] == "contentType"
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8)
+    | st.sampled_from(["processed", "open", "click", "bounce"]),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(
+        st.sampled_from(["event", "timestamp", "email", "url", "x"]), c, max_size=4),
+    max_leaves=10,
+)  # fmt: skip
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=st.one_of(st.text(max_size=40), JSON_VALUES.map(json.dumps)),
+       content_type=st.sampled_from([JSON, "application/json; charset=utf-8", None]))  # fmt: skip
+def test_malformed_bodies_never_crash(
+    webhook: Webhook, body: str, content_type: str | None
+) -> None:
+    never_crashes(webhook, PATH, body, content_type)
