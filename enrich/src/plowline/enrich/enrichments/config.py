@@ -4,6 +4,11 @@ Each ``*.json`` file is ``{"schema": "<config schema URI>", "data": {"name", "ve
 "enabled", "parameters"}}`` (or the enrich 1.x ``enrichments/jsonschema/1-0-0`` wrapper holding a
 list of them). Every config is validated against its schema through the Iglu validator before
 it is used; disabled ones are skipped; unknown or unsupported ones are an error, never ignored.
+
+Every published version of every config schema is accepted with the meaning Snowplow's enrich
+gives it (see ``_upgrade``): a newer version only added optional parameters, so an older
+config means the newer one with those parameters absent, except where a MODEL bump changed the
+meaning (``referer_parser`` 1-0-0, ``pii_enrichment_config`` 1-0-0, ``ip_lookups`` 1-0-0).
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ FACTORIES: Final[dict[str, Factory]] = {
     "ip_lookups": lambda p, d, b: IpLookups.from_config(p, b),
     "anon_ip": lambda p, d, b: AnonIp.from_config(p),
     "pii_enrichment_config": lambda p, d, b: PiiPseudonymizer.from_config(
-        p, bool(d.get("emitEvent", False))
+        p, bool(d.get("emitEvent", False)), bool(d.get("anonymousOnly", False))
     ),
     "cookie_extractor_config": lambda p, d, b: CookieExtractor.from_config(p),
     "http_header_extractor_config": lambda p, d, b: HttpHeaderExtractor.from_config(p),
@@ -101,8 +106,37 @@ def build_enrichment(config: Any, validator: SchemaValidator, source: Path) -> E
     if factory is None:
         raise EnrichmentConfigError(f"{source}: enrichment {name!r} is not supported yet")
     try:
-        enrichment = factory(data.get("parameters") or {}, data, source.parent)
+        parameters = _upgrade(name, parsed[3], dict(data.get("parameters") or {}))
+        enrichment = factory(parameters, data, source.parent)
     except (KeyError, ValueError, OSError) as exc:
         raise EnrichmentConfigError(f"{source}: cannot configure {name}: {exc}") from exc
     enrichment.config_schema = schema
     return enrichment
+
+
+def _upgrade(name: str, version: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Parameters of an older config version in the terms of the newest one.
+
+    Versions that only differ by optional parameters need nothing here (the factories treat a
+    missing optional parameter as absent, as enrich does).
+    """
+    model = version.split("-", 1)[0]
+    if name == "referer_parser" and model == "1":
+        # referer_parser 1-0-0 has internalDomains only: the enricher used the referer
+        # database it shipped with (2-0-0 made database/uri required). Ours ships one too.
+        return {**parameters, "database": "referers.json", "uri": "bundled:"}
+    if name == "pii_enrichment_config" and model == "1":
+        # pii_enrichment_config 1-0-0 has no salt: the value alone is hashed.
+        strategy = dict(parameters["strategy"]["pseudonymize"])
+        strategy.setdefault("salt", "")
+        return {**parameters, "strategy": {"pseudonymize": strategy}}
+    if name == "ip_lookups" and model == "1":
+        # ip_lookups 1-0-0 names MaxMind's GeoIP Legacy .dat databases, which MaxMind
+        # discontinued (2019) and which enrich has not read since ip_lookups 2-0-0.
+        raise ValueError(
+            "ip_lookups 1-0-0 configures GeoIP Legacy .dat databases, which MaxMind "
+            "discontinued and which neither Snowplow's current enrich nor Plowline reads; "
+            "use iglu:com.snowplowanalytics.snowplow/ip_lookups/jsonschema/2-0-1 with "
+            "GeoIP2/GeoLite2 .mmdb files"
+        )
+    return parameters

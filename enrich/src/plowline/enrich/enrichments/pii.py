@@ -39,7 +39,7 @@ class PiiPseudonymizer(Enrichment):
 
     def __init__(
         self, fields: list[str], json_fields: list[JsonField], hash_function: str, salt: str,
-        emit_event: bool = False,
+        emit_event: bool = False, anonymous_only: bool = False,
     ) -> None:  # fmt: skip
         if hash_function not in HASHES:
             raise ValueError(f"pii: hash function {hash_function} is not supported")
@@ -50,9 +50,14 @@ class PiiPseudonymizer(Enrichment):
         self.algorithm = HASHES[hash_function]
         self.salt = salt
         self.emit_event = emit_event
+        # 2-0-1 anonymousOnly: pseudonymise only events whose request carried the
+        # SP-Anonymous header (Snowplow docs, PII pseudonymization enrichment).
+        self.anonymous_only = anonymous_only
 
     @classmethod
-    def from_config(cls, parameters: dict[str, Any], emit_event: bool = False) -> PiiPseudonymizer:
+    def from_config(
+        cls, parameters: dict[str, Any], emit_event: bool = False, anonymous_only: bool = False
+    ) -> PiiPseudonymizer:
         fields: list[str] = []
         json_fields: list[JsonField] = []
         for item in parameters["pii"]:
@@ -65,12 +70,17 @@ class PiiPseudonymizer(Enrichment):
                     compile_path(spec["jsonPath"]),
                 ))  # fmt: skip
         strategy = parameters["strategy"]["pseudonymize"]
-        return cls(fields, json_fields, strategy["hashFunction"], strategy["salt"], emit_event)
+        return cls(
+            fields, json_fields, strategy["hashFunction"], strategy["salt"], emit_event,
+            anonymous_only=anonymous_only,
+        )  # fmt: skip
 
     def hash(self, value: str) -> str:
         return hashlib.new(self.algorithm, (value + self.salt).encode("utf-8")).hexdigest()
 
     def apply(self, event: EnrichedEvent, state: EnrichState) -> None:
+        if self.anonymous_only and not _anonymous(state.raw.payload.headers):
+            return
         pojo: list[dict[str, Any]] = []
         json_changes: list[dict[str, Any]] = []
         for field in self.fields:
@@ -134,6 +144,10 @@ class PiiPseudonymizer(Enrichment):
         }
         out.contexts = [{"schema": PARENT_EVENT, "data": {"parentEventId": parent_id}}]
         return out
+
+
+def _anonymous(headers: list[str] | None) -> bool:
+    return any(h.partition(":")[0].strip().lower() == "sp-anonymous" for h in headers or [])
 
 
 __all__ = ["JsonPathError", "PiiPseudonymizer", "compile_path"]
