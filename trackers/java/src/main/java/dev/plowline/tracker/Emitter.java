@@ -197,9 +197,15 @@ public final class Emitter implements AutoCloseable {
 
   /**
    * Sends everything queued, waiting up to {@code timeout}; true when the queue is empty after a
-   * send cycle that started after this call (false on time-out or undelivered events).
+   * send cycle that started after this call (false on time-out or undelivered events). The cycle
+   * includes its requests' retries (back-off and Retry-After waits); after {@code maxAttempts}
+   * failed attempts it ends and the events stay queued. Returns false at once when called from
+   * a callback (on the emitter's own thread).
    */
   public boolean flush(Duration timeout) {
+    if (Thread.currentThread() == worker) {
+      return false; // from a callback: the cycle it would wait for cannot start until it returns
+    }
     long deadline = System.nanoTime() + timeout.toNanos();
     lock.lock();
     try {

@@ -125,8 +125,9 @@ class EmitterTest {
     RecordingTransport collector = new RecordingTransport().then(
         new Transport.Response(503, null), new Transport.Response(503, null),
         new Transport.Response(503, null), new Transport.Response(429, "1"));
+    // Uncapped, the third wait would be 6 s: the cap keeps it at 100 ms.
     RetryPolicy policy = RetryPolicy.builder().maxAttempts(6).initialBackoff(Duration.ofMillis(60))
-        .maxBackoff(Duration.ofMillis(100)).jitter(0).build();
+        .multiplier(10).maxBackoff(Duration.ofMillis(100)).jitter(0).build();
     try (Emitter e = emitter(collector).retry(policy).build()) {
       e.add(event("a"));
       assertTrue(e.flush(Duration.ofSeconds(10)));
@@ -139,7 +140,7 @@ class EmitterTest {
     }
     assertTrue(gaps[0] >= 60, "first wait " + gaps[0]);
     assertTrue(gaps[1] >= 100 && gaps[2] >= 100, "capped waits " + gaps[1] + ", " + gaps[2]);
-    assertTrue(gaps[2] < 900, "the cap holds: " + gaps[2]);
+    assertTrue(gaps[2] < 3000, "the cap holds: " + gaps[2]);
     assertTrue(gaps[3] >= 1000, "Retry-After: 1 waits a second, not " + gaps[3]);
   }
 
@@ -243,7 +244,7 @@ class EmitterTest {
       e.add(event("a"));
       assertFalse(sent.await(200, TimeUnit.MILLISECONDS), "one event of two: nothing sent yet");
       e.add(event("b"));
-      assertTrue(sent.await(5, TimeUnit.SECONDS));
+      assertTrue(sent.await(30, TimeUnit.SECONDS));
     }
   }
 
@@ -257,7 +258,7 @@ class EmitterTest {
     try (Emitter e = Emitter.builder("http://collector.invalid").transport(collector)
         .flushInterval(Duration.ofMillis(100)).batchSize(50).build()) {
       e.add(event("a"));
-      assertTrue(sent.await(5, TimeUnit.SECONDS));
+      assertTrue(sent.await(30, TimeUnit.SECONDS));
     }
   }
 
@@ -286,7 +287,7 @@ class EmitterTest {
     long start = System.nanoTime();
     e.close(Duration.ofMillis(200));
     long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-    assertTrue(took < 3000, "close took " + took + " ms");
+    assertTrue(took < 10_000, "close took " + took + " ms (it waits 200 ms, then at most 2 s for the worker)");
   }
 
   @Test
