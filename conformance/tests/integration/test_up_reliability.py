@@ -225,7 +225,8 @@ def _live_in_group(pgid: int) -> list[int]:
 
 def _idle(url: str) -> bool:
     status = http("GET", url + "/plowline/status").json()
-    return bool(status.get("queuedRecords", 0) == 0 and status.get("journalRecords", 0) == 0)
+    keys = ("queuedRecords", "journalRecords", "unloadedBatches")
+    return all(status.get(key, 0) == 0 for key in keys)
 
 
 def test_kill_9_while_sending_loses_no_acknowledged_event(tmp_path: Path) -> None:
@@ -248,6 +249,10 @@ def test_kill_9_while_sending_loses_no_acknowledged_event(tmp_path: Path) -> Non
         lost = acked - _stored_ids(p.url)
         assert not lost, f"{len(lost)} of {len(acked)} acknowledged events lost"
         assert p.signal_group(signal.SIGTERM) == 0
+    # The embedded atomic tables caught up too: the same events, each once.
+    inspection, atomic = _table_ids(store)
+    assert len(inspection) == len(set(inspection))
+    assert sorted(atomic) == sorted(inspection), "inspection and atomic tables disagree"
 
 
 def test_a_full_queue_answers_503_and_what_it_accepted_is_stored() -> None:

@@ -339,6 +339,7 @@ class MicroApi:
                 "processedRecords": s.processed_records,
                 "queuedRecords": self.backlog(),
                 "journalRecords": self.store.journal_size(),
+                "unloadedBatches": self.store.unloaded_size(),
                 "loaderRefusals": self.store.loader_refusals(),
             }
         )

@@ -9,13 +9,14 @@ refuses are written to the bad table by the loader process itself (with their re
 Signals: the process ignores SIGINT and SIGTERM (a Ctrl-C reaches the whole process group;
 the parent stops the loader with a message once the pipeline has drained), and it starts with
 them blocked so none lands before it can ignore them. It ends by itself when the parent dies
-(kill -9): it never outlives `plowline up`.
+(kill -9): it never outlives `plowline up` (a thread waits on the parent's sentinel).
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import queue
 import signal
 import threading
@@ -30,7 +31,17 @@ log = logging.getLogger("plowline.up")
 
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
-_PARENT_CHECK_SECONDS = 1.0
+
+
+def _exit_with_parent() -> None:
+    """Exit as soon as the parent is gone (kill -9). Not by reading the inbox: a parent killed
+    while writing leaves half a message there, and reading it would block forever. What was
+    not loaded yet is loaded at the next start (``plowline_up_unloaded``); an unfinished load
+    is rolled back by SQLite."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        parent.join()
+        os._exit(0)
 
 
 def _child(path: str, roots: list[str], inbox: Any, acks: Any, epoch: Any) -> None:
@@ -52,14 +63,9 @@ def _child(path: str, roots: list[str], inbox: Any, acks: Any, epoch: Any) -> No
     loader = loader_for(roots)
     bad = sqlite3.connect(path, isolation_level=None)
     bad.execute("PRAGMA busy_timeout=10000")
-    parent = multiprocessing.parent_process()
+    threading.Thread(target=_exit_with_parent, name="parent-watch", daemon=True).start()
     while True:
-        try:
-            message = inbox.get(timeout=_PARENT_CHECK_SECONDS)
-        except queue.Empty:
-            if parent is not None and not parent.is_alive():
-                break  # the parent was killed: nothing will ever be sent or acknowledged
-            continue
+        message = inbox.get()
         kind = message[0]
         if kind == _STOP:
             break
@@ -71,18 +77,24 @@ def _child(path: str, roots: list[str], inbox: Any, acks: Any, epoch: Any) -> No
         elif kind == "load":
             if message[1] < epoch.value:
                 continue  # sent before a reset: forgotten, never loaded
+            batch: str | None = message[3]
+            loaded = False
             try:
-                refused = loader.load(message[2], batch=str(uuid.uuid4())).bad
+                refused = loader.load(message[2], batch=batch or str(uuid.uuid4())).bad
                 items = [bad_item_from_json(row, "loader") for row in refused]
+                loaded = True
             except Exception as exc:  # report as a bad event rather than die
                 items = [bad_item_from_json(b"", f"loader: {type(exc).__name__}: {exc}")]
-            if items:
-                stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
-                bad.executemany(
-                    "INSERT INTO plowline_up_bad (stored_at, collector_ms, kind, vendor, version,"
-                    " doc, flat) VALUES (?, NULL, ?, NULL, NULL, ?, NULL)",
-                    [(stamp, i.kind, orjson.dumps(i.doc).decode()) for i in items],
-                )
+            stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
+            bad.execute("BEGIN IMMEDIATE")
+            bad.executemany(
+                "INSERT INTO plowline_up_bad (stored_at, collector_ms, kind, vendor, version,"
+                " doc, flat) VALUES (?, NULL, ?, NULL, NULL, ?, NULL)",
+                [(stamp, i.kind, orjson.dumps(i.doc).decode()) for i in items],
+            )
+            if loaded and batch is not None:  # loaded (or loaded before: skipped): done
+                bad.execute("DELETE FROM plowline_up_unloaded WHERE batch = ?", (batch,))
+            bad.execute("COMMIT")
     loader.close()
     bad.close()
     acks.put(_STOP)
@@ -125,9 +137,11 @@ class AtomicLoader:
             log.error("plowline up: the loader process died; atomic tables are not updated")
         return False
 
-    def load(self, lines: list[bytes], epoch: int = 0) -> None:
+    def load(self, lines: list[bytes], epoch: int = 0, batch: str | None = None) -> None:
+        """Load ``lines``; with a ``batch`` id, loading it twice loads it once and its row in
+        ``plowline_up_unloaded`` is deleted once loaded."""
         if lines:
-            self._put(("load", epoch, lines))
+            self._put(("load", epoch, lines, batch))
 
     def reset(self, epoch: int, timeout: float = 30) -> bool:
         """From now on skip loads of an epoch before ``epoch``; returns once the load in

@@ -20,6 +20,7 @@ import logging
 import sys
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -227,6 +228,9 @@ class Pipeline:
                     self._queue.extend(left)
                     self._queued_bytes += sum(len(r[1]) for r in left)
         self._loader = AtomicLoader(self.store.path, self._roots)
+        if self.journal:
+            for batch_id, lines in self.store.unloaded():
+                self._loader.load(lines, self._epoch, batch_id)
         self.running = True
         self._thread = threading.Thread(target=self._run, name="plowline-up-enrich", daemon=True)
         self._thread.start()
@@ -321,16 +325,21 @@ class Pipeline:
             else:
                 items.extend(process_record(record, self.ctx))
         seqs = [seq for _stream, _record, seq in batch if seq is not None]
+        goods = [i for i in items if isinstance(i, GoodItem)]
+        lines = [g.tsv.encode("utf-8") for g in goods]
+        # With a journal, the lines wait in the store until loaded: a crash between storing and
+        # loading is caught up at the next start (the loader skips a batch id it has loaded).
+        batch_id = str(uuid.uuid4()) if self.journal and lines else None
         stored = self.store.add(
             items,
             journal_range=(min(seqs), max(seqs)) if seqs else None,
+            unloaded=(batch_id, lines) if batch_id is not None else None,
             keep=lambda: self._epoch == epoch,
         )
         if not stored:
             return  # a reset came first: these records are forgotten
-        goods = [i for i in items if isinstance(i, GoodItem)]
         if self._loader is not None:
-            self._loader.load([g.tsv.encode("utf-8") for g in goods], epoch)
+            self._loader.load(lines, epoch, batch_id)
         self.status.processed_records += len(batch)
         if self.output is not None:
             self._print(goods)

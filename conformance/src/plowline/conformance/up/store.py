@@ -41,6 +41,9 @@ _DDL = (
     # Write-ahead journal (--persist): collector records not yet stored as events.
     "CREATE TABLE IF NOT EXISTS plowline_up_journal (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     " stream TEXT NOT NULL, record BLOB NOT NULL)",
+    # (--persist) Good events stored here and not yet in the atomic tables: one row per batch,
+    # deleted by the loader process once it has loaded it (loads are idempotent per batch).
+    "CREATE TABLE IF NOT EXISTS plowline_up_unloaded (batch TEXT PRIMARY KEY, lines BLOB NOT NULL)",
     "CREATE INDEX IF NOT EXISTS plowline_up_good_type ON plowline_up_good (event_type)",
     "CREATE INDEX IF NOT EXISTS plowline_up_good_schema ON plowline_up_good (schema)",
 )
@@ -239,17 +242,30 @@ class InspectionStore:
         with self._read() as conn:
             return int(conn.execute("SELECT count(*) FROM plowline_up_journal").fetchone()[0])
 
+    def unloaded(self) -> list[tuple[str, list[bytes]]]:
+        """Batches stored but not yet loaded into the atomic tables, oldest first."""
+        with self._write_lock:
+            rows = self._writer.execute(
+                "SELECT batch, lines FROM plowline_up_unloaded ORDER BY rowid"
+            ).fetchall()
+        return [(str(batch), bytes(lines).split(b"\n")) for batch, lines in rows]
+
+    def unloaded_size(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute("SELECT count(*) FROM plowline_up_unloaded").fetchone()[0])
+
     def add(
         self,
         items: Sequence[Item],
         *,
         journal_range: tuple[int, int] | None = None,
+        unloaded: tuple[str, Sequence[bytes]] | None = None,
         keep: Callable[[], bool] | None = None,
     ) -> bool:
         """Store one batch of inspection rows in one transaction, removing the batch's journal
         records (``journal_range``: first and last sequence number) in the same one. Nothing
         is stored when ``keep`` (asked under the write lock) says no: a reset came first. True
-        when stored."""
+        when stored. ``unloaded`` (batch id, TSV lines) is kept until the loader has it."""
         goods = [i for i in items if isinstance(i, GoodItem)]
         bads = [i for i in items if isinstance(i, BadItem)]
         stamp = _now()
@@ -292,6 +308,11 @@ class InspectionStore:
                         for b in bads
                     ],
                 )
+                if unloaded is not None:
+                    conn.execute(
+                        "INSERT INTO plowline_up_unloaded (batch, lines) VALUES (?, ?)",
+                        (unloaded[0], b"\n".join(unloaded[1])),
+                    )
                 if journal_range is not None:
                     conn.execute(
                         "DELETE FROM plowline_up_journal WHERE seq BETWEEN ? AND ?", journal_range

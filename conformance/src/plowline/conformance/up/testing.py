@@ -203,11 +203,18 @@ def up_process(*args: str) -> Iterator[UpProcess]:
 
 
 def run_up(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """``plowline up`` expected to exit by itself (refused options)."""
-    return subprocess.run(
-        [sys.executable, "-m", "plowline.conformance.cli", "up", "--port", "0", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
+    """``plowline up`` expected to exit by itself (refused options); in a session of its own,
+    so if it does start after all, the whole group (loader included) is killed afterwards."""
+    argv = [sys.executable, "-m", "plowline.conformance.cli", "up", "--port", "0", *args]
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
