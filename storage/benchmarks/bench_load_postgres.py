@@ -32,8 +32,8 @@ from plowline.storage.atomic import index_of
 from plowline.storage.parallel import ParallelLoader, run_parallel
 from plowline.storage.postgres import PostgresLoader, atomic_row
 from plowline.storage.runner import run_batches
-from plowline.storage.streams import open_source
 from plowline.storage.testing.events import ENTITY_TABLES, enriched_lines
+from plowline.streams import open_source
 from psycopg import sql
 
 TEMPLATES = 997  # distinct generated events; each copy gets a fresh event_id

@@ -1,4 +1,4 @@
-"""Kinesis, SQS and S3 sinks as the collector opens them (plowline.storage.streams), against a
+"""Kinesis, SQS and S3 sinks as the collector opens them (plowline.streams), against a
 real AWS-compatible endpoint (LocalStack or moto): record formats, object names, end to end."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from plowline.collector.config import KinesisSinkConfig, S3SinkConfig, SqsSinkCo
 from plowline.collector.framing import unpack
 from plowline.collector.payload import CollectorPayload, decode
 from plowline.collector.testing import make_client
-from plowline.storage.streams import Record, Sink, SinkError
+from plowline.streams import Record, Sink, SinkError
 
 pytestmark = pytest.mark.aws
 

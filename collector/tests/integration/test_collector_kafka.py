@@ -1,4 +1,4 @@
-"""The Kafka sink (plowline.storage.streams) as the collector opens it, against a real broker;
+"""The Kafka sink (plowline.streams) as the collector opens it, against a real broker;
 the broker stopped under load loses nothing acknowledged."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from plowline.collector.config import KafkaSinkConfig
 from plowline.collector.framing import unpack
 from plowline.collector.payload import CollectorPayload, decode
 from plowline.collector.testing import free_port, make_client, spawn_collector
-from plowline.storage.streams import Record, Sink
+from plowline.streams import Record, Sink
 
 pytestmark = pytest.mark.kafka
 

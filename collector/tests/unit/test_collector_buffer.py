@@ -10,7 +10,7 @@ import pytest
 from plowline.collector.buffer import BufferSettings, SinkBuffer
 from plowline.collector.sinks.memory import MemorySink
 from plowline.collector.testing import Harness
-from plowline.storage.streams import Record, SinkError, SinkFullError
+from plowline.streams import Record, SinkError, SinkFullError
 
 Make = Callable[..., Harness]
 TP2 = "/com.snowplowanalytics.snowplow/tp2"

@@ -1,6 +1,6 @@
 """The collector's sinks that need no service, opened from config: memory, stdout, files.
 
-The transports themselves are plowline.storage.streams (tested there, contract and all); these
+The transports themselves are plowline.streams (tested there, contract and all); these
 tests pin what the collector's users see: encodings, file names, rotation, health.
 """
 
@@ -20,7 +20,7 @@ from plowline.collector.config import (
     StdoutSinkConfig,
 )
 from plowline.collector.sinks.memory import MemorySink
-from plowline.storage.streams import Record, Sink, SinkError
+from plowline.streams import Record, Sink, SinkError
 
 
 def _records(*values: bytes) -> list[Record]:

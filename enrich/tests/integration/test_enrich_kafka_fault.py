@@ -22,7 +22,7 @@ from plowline.collector.framing import Framing, encode_batch
 from plowline.collector.payload import encode
 from plowline.conformance.services import KafkaEndpoint, ServiceHandle
 from plowline.enrich.testing import payload_from_request
-from plowline.storage.streams import Record, open_sink
+from plowline.streams import Record, open_sink
 
 SINGLE = 3000  # events sent one CollectorPayload per record
 BATCHED = 1000  # events sent in compressed framed batches of BATCH_EVENTS

@@ -17,7 +17,7 @@ from plowline.collector.payload import encode
 from plowline.enrich.app import EnrichApp
 from plowline.enrich.testing import payload_from_request
 from plowline.enrich.worker import WorkerConfig
-from plowline.storage.streams import Record, Source, open_sink, open_source
+from plowline.streams import Record, Source, open_sink, open_source
 
 TOTAL = 40
 

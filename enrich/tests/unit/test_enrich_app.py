@@ -21,8 +21,8 @@ from plowline.enrich.app import EnrichApp
 from plowline.enrich.cli import main
 from plowline.enrich.testing import payload_from_request
 from plowline.enrich.worker import WorkerConfig
-from plowline.storage.streams import Record, SinkError, open_sink, open_source
-from plowline.storage.streams.memory import contents, reset
+from plowline.streams import Record, SinkError, open_sink, open_source
+from plowline.streams.memory import contents, reset
 
 TEST_SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 CHECKOUT = "iglu:com.acme/checkout/jsonschema/1-0-0"

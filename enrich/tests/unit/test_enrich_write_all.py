@@ -1,6 +1,6 @@
 """write_all honours partial acceptance: every record reaches the sink exactly once, in order.
 
-The Sink contract (plowline.storage.streams.base.SinkError): a failed write's ``accepted``
+The Sink contract (plowline.streams.base.SinkError): a failed write's ``accepted``
 says how many of the offered records (a prefix) the sink took; only the rest is offered again.
 """
 
@@ -14,8 +14,8 @@ from plowline.collector.payload import encode
 from plowline.enrich.app import EnrichApp, write_all
 from plowline.enrich.testing import payload_from_request
 from plowline.enrich.worker import WorkerConfig
-from plowline.storage.streams import Record, SinkFullError, open_sink, open_source
-from plowline.storage.streams.memory import contents, reset
+from plowline.streams import Record, SinkFullError, open_sink, open_source
+from plowline.streams.memory import contents, reset
 
 
 class PartialSink:

@@ -1,6 +1,6 @@
 """Composition root: config -> sinks -> buffers -> service (+ metrics). One per process.
 
-Sinks are the streams of ``plowline.storage.streams``; the hooks below keep the collector's own
+Sinks are the streams of ``plowline.streams``; the hooks below keep the collector's own
 layout (file and object names, base64 lines, framed S3 objects) as documented in the README.
 """
 
@@ -21,7 +21,7 @@ from plowline.collector.buffer import BufferSettings, SinkBuffer
 from plowline.collector.config import CollectorConfig, SinkConfig
 from plowline.collector.metrics import Metrics
 from plowline.collector.service import CollectorService
-from plowline.storage.streams import Sink
+from plowline.streams import Sink
 
 log = logging.getLogger("plowline.collector")
 
@@ -50,12 +50,12 @@ def build_sink(config: SinkConfig, stream: Stream) -> Sink:
     binary = stream == "good"
     limit = config.max_record_bytes
     if config.type == "stdout":
-        from plowline.storage.streams.stdio import StdoutSink
+        from plowline.streams.stdio import StdoutSink
 
         encoding = config.encoding or ("base64" if binary else "raw")
         return StdoutSink("stdout:", encoding=encoding, max_record_bytes=limit or 1_000_000)
     if config.type == "file":
-        from plowline.storage.streams.files import FileSink
+        from plowline.streams.files import FileSink
 
         encoding = config.encoding or ("base64" if binary else "raw")
         ext = "b64" if encoding == "base64" else "lines"
@@ -76,7 +76,7 @@ def build_sink(config: SinkConfig, stream: Stream) -> Sink:
 
         return MemorySink(limit or 1_000_000, keep=config.keep)
     if config.type == "kafka":
-        from plowline.storage.streams.kafka import KafkaSink
+        from plowline.streams.kafka import KafkaSink
 
         return KafkaSink(
             f"kafka://{config.bootstrap_servers}/{config.topic}",
@@ -87,7 +87,7 @@ def build_sink(config: SinkConfig, stream: Stream) -> Sink:
             config={"client.id": "plowline-collector", "logger": log, **config.producer},
         )
     if config.type == "kinesis":
-        from plowline.storage.streams.kinesis import KinesisSink
+        from plowline.streams.kinesis import KinesisSink
 
         return KinesisSink(
             f"kinesis://{config.stream_name}",
@@ -98,7 +98,7 @@ def build_sink(config: SinkConfig, stream: Stream) -> Sink:
             max_record_bytes=limit or 1_000_000,
         )
     if config.type == "sqs":
-        from plowline.storage.streams.sqs import SqsSink
+        from plowline.streams.sqs import SqsSink
 
         name = config.queue_url.rstrip("/").rsplit("/", 1)[-1]
         return SqsSink(
@@ -110,7 +110,7 @@ def build_sink(config: SinkConfig, stream: Stream) -> Sink:
             max_attempts=config.max_attempts,
             max_record_bytes=limit or 192_000,
         )
-    from plowline.storage.streams.s3 import S3Sink
+    from plowline.streams.s3 import S3Sink
 
     framed = (config.format or ("framed" if binary else "lines")) == "framed"
     ext = "framed.gz" if framed else "jsonl.gz"

@@ -7,7 +7,7 @@ from the moment it is offered until the sink confirms it durable, so a sink that
 fills the buffer and turns into 503s instead of losing data.
 
 One worker thread takes batches, packs them into stream records (optionally compressed
-framed batches), writes and flushes them through the ``plowline.storage.streams`` Sink
+framed batches), writes and flushes them through the ``plowline.streams`` Sink
 contract, and retries with exponential back-off: records a write did not take (``accepted``
 of a ``SinkError``) are written again, records a failed flush left in the sink are sent by the
 next flush. ``close`` stops intake and drains within a deadline.
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from plowline.collector import spill
-from plowline.storage.streams import Record, Sink, SinkError, SinkFullError
+from plowline.streams import Record, Sink, SinkError, SinkFullError
 
 log = logging.getLogger("plowline.collector.buffer")
 

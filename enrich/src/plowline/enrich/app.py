@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from plowline.enrich.outputs import Output
 from plowline.enrich.worker import WorkerConfig, close_worker, init_worker, process_records
-from plowline.storage.streams import Record, Sink, SinkFullError, Source, end_of_input
+from plowline.streams import Record, Sink, SinkFullError, Source, end_of_input
 
 log = logging.getLogger("plowline.enrich")
 

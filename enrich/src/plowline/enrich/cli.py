@@ -26,7 +26,7 @@ from plowline.enrich.outputs import to_outputs
 from plowline.enrich.replay import passthrough, replay_line
 from plowline.enrich.worker import DEFAULT_IGLU_BATCH_BUDGET, WorkerConfig, build_context
 from plowline.spec.registries import DEFAULT_HTTP_TIMEOUT
-from plowline.storage.streams import Record, StreamError, open_sink, open_source
+from plowline.streams import Record, StreamError, open_sink, open_source
 
 log = logging.getLogger("plowline.enrich")
 

@@ -24,7 +24,7 @@ from plowline.storage.copyplans import native_wanted
 from plowline.storage.postgres import LoadResult, PostgresLoader
 from plowline.storage.prepare import streaming_gc
 from plowline.storage.runner import Finisher, Progress, Stopper, gather_batch, idle_over
-from plowline.storage.streams import Record, Sink, Source
+from plowline.streams import Record, Sink, Source
 
 # One loader per worker (thread or process): loaders hold a connection and table state.
 _WORKER = threading.local()

@@ -14,7 +14,7 @@ from typing import Protocol, TextIO, runtime_checkable
 from plowline.storage.postgres import LoadResult, Staged
 from plowline.storage.prepare import streaming_gc
 from plowline.storage.s3loader import S3Loader
-from plowline.storage.streams import Record, Sink, Source, end_of_input
+from plowline.streams import Record, Sink, Source, end_of_input
 
 
 class BatchLoader(Protocol):

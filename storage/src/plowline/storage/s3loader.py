@@ -22,7 +22,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 from plowline.storage import tsv
 from plowline.storage.atomic import COLLECTOR_TSTAMP, index_of
-from plowline.storage.streams import Record, SinkError, aws
+from plowline.streams import Record, SinkError, aws
 
 
 @dataclass

@@ -1,13 +1,13 @@
 """Where the collector's records go.
 
 Every transport (Kafka, Kinesis, SQS, S3, rotating files, stdout) is a sink of
-``plowline.storage.streams``, opened by :func:`plowline.collector.app.build_sink`; the buffer
+``plowline.streams``, opened by :func:`plowline.collector.app.build_sink`; the buffer
 speaks that contract (write / flush / healthy / close, ``SinkError`` / ``SinkFullError``). What
 stays here is the collector's own in-memory test double (:mod:`.memory`).
 """
 
 from __future__ import annotations
 
-from plowline.storage.streams import Record, Sink, SinkError, SinkFullError
+from plowline.streams import Record, Sink, SinkError, SinkFullError
 
 __all__ = ["Record", "Sink", "SinkError", "SinkFullError"]

@@ -1,6 +1,6 @@
 """In-memory sink: the collector's test double and the benchmarks' counting sink.
 
-Not ``memory://`` of plowline.storage.streams on purpose: this one can only count (``keep=False``
+Not ``memory://`` of plowline.streams on purpose: this one can only count (``keep=False``
 for benchmarks, no unbounded list), can be told to fail (back-pressure tests) and belongs to one
 collector instead of a process-wide named topic that tests would have to reset.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-from plowline.storage.streams import Record, SinkError
-from plowline.storage.streams.base import check_sizes
+from plowline.streams import Record, SinkError
+from plowline.streams.base import check_sizes
 
 
 class MemorySink:

@@ -291,7 +291,7 @@ def send_requests(url: str, case: E2ECase) -> list[str]:
 
 def drain(url: str, env: Mapping[str, str], settle_s: float = 3.0) -> list[bytes]:
     """Every record a stream holds now (a fresh consumer group / iterator)."""
-    from plowline.storage.streams import open_source
+    from plowline.streams import open_source
 
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)

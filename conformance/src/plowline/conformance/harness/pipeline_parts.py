@@ -179,7 +179,7 @@ class RemoteCollector:
     remote = True
 
     def __init__(self, url: str, raw_from: str, bad_from: str | None = None) -> None:
-        from plowline.storage.streams import open_source
+        from plowline.streams import open_source
 
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:

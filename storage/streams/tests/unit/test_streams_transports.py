@@ -16,12 +16,12 @@ from botocore.exceptions import EndpointConnectionError  # type: ignore[import-u
 from confluent_kafka import KafkaError
 from hypothesis import given
 from hypothesis import strategies as st
-from plowline.storage.streams import Record, SinkError, SourceError, open_sink, open_source
-from plowline.storage.streams.encoding import decode_line, encode_lines
-from plowline.storage.streams.kafka import KafkaSink
-from plowline.storage.streams.kinesis import KinesisSink
-from plowline.storage.streams.s3 import S3Sink
-from plowline.storage.streams.sqs import SqsSink
+from plowline.streams import Record, SinkError, SourceError, open_sink, open_source
+from plowline.streams.encoding import decode_line, encode_lines
+from plowline.streams.kafka import KafkaSink
+from plowline.streams.kinesis import KinesisSink
+from plowline.streams.s3 import S3Sink
+from plowline.streams.sqs import SqsSink
 
 
 def _records(values: Sequence[bytes]) -> list[Record]:
@@ -244,7 +244,7 @@ def test_base64_lines_round_trip_any_bytes(values: list[bytes]) -> None:
 
 
 def test_kafka_source_session_timeout_comes_from_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
-    from plowline.storage.streams import kafka
+    from plowline.streams import kafka
 
     seen: list[dict[str, Any]] = []
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import EndpointConnectionError  # type: ignore[import-untyped]
-from plowline.storage.streams import Record, SinkError, open_sink, open_source
-from plowline.storage.streams.aws import client as aws_client
-from plowline.storage.testing.stream_contract import StreamContract, StreamUnderTest, drain
+from plowline.streams import Record, SinkError, open_sink, open_source
+from plowline.streams.aws import client as aws_client
+from plowline.streams.testing import StreamContract, StreamUnderTest, drain
 
 
 class Switchable:
@@ -169,14 +169,14 @@ class TestS3Stream(StreamContract):
 @pytest.mark.aws
 def test_kinesis_partial_failure_free_batches_over_500(aws: Any, kinesis_stream: str) -> None:
     """More records than one PutRecords call takes: the sink splits and delivers them all."""
-    from plowline.storage.streams import Record
+    from plowline.streams import Record
 
     opts = aws_options(aws)
     sink = open_sink(f"kinesis://{kinesis_stream}", **opts)
     sink.write([Record(f"r{i}".encode(), f"k{i % 7}".encode()) for i in range(1200)])
     sink.flush(timeout=60)
     source = open_source(f"kinesis://{kinesis_stream}", **opts)
-    from plowline.storage.testing.stream_contract import drain
+    from plowline.streams.testing import drain
 
     got = drain(source, 1200)
     assert sorted(r.value for r in got) == sorted(f"r{i}".encode() for i in range(1200))
@@ -184,8 +184,8 @@ def test_kinesis_partial_failure_free_batches_over_500(aws: Any, kinesis_stream:
 
 @pytest.mark.aws
 def test_sqs_batches_respect_the_256_kib_limit(aws: Any, sqs_queue: str) -> None:
-    from plowline.storage.streams import Record
-    from plowline.storage.testing.stream_contract import drain
+    from plowline.streams import Record
+    from plowline.streams.testing import drain
 
     opts = aws_options(aws)
     name = sqs_queue.rstrip("/").rsplit("/", 1)[-1]

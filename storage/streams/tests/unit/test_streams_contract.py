@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from plowline.storage.streams import Record, Sink, Source, open_sink, open_source
-from plowline.storage.streams.memory import reset
-from plowline.storage.streams.stdio import StdinSource, StdoutSink
-from plowline.storage.testing.stream_contract import StreamContract, StreamUnderTest
+from plowline.streams import Record, Sink, Source, open_sink, open_source
+from plowline.streams.memory import reset
+from plowline.streams.stdio import StdinSource, StdoutSink
+from plowline.streams.testing import StreamContract, StreamUnderTest
 
 
 class TestMemoryStream(StreamContract):
@@ -139,7 +139,7 @@ def test_in_memory_stdin_reads_lines_and_last_unterminated_line() -> None:
 
 
 def test_stdout_rejects_newlines() -> None:
-    from plowline.storage.streams import SinkError
+    from plowline.streams import SinkError
 
     sink = StdoutSink("stdout:", stream=io.BytesIO())
     with pytest.raises(SinkError, match="newline"):
@@ -151,7 +151,7 @@ def test_stdout_rejects_newlines() -> None:
     ["nonsense", "memory://", "ftp://x/y", "file://", "kafka://host:9092/", "s3:///prefix"],
 )
 def test_bad_urls_raise_stream_errors_naming_the_url(url: str) -> None:
-    from plowline.storage.streams import SinkError, SourceError
+    from plowline.streams import SinkError, SourceError
 
     with pytest.raises(SinkError, match="^" + url.replace("/", ".")):
         open_sink(url)
@@ -160,7 +160,7 @@ def test_bad_urls_raise_stream_errors_naming_the_url(url: str) -> None:
 
 
 def test_memory_capacity_raises_sink_full() -> None:
-    from plowline.storage.streams import SinkFullError
+    from plowline.streams import SinkFullError
 
     sink = open_sink(f"memory://{uuid.uuid4().hex}", capacity=2)
     sink.write([Record(b"1"), Record(b"2")])
@@ -175,7 +175,7 @@ def test_protocols_are_satisfied() -> None:
 
 
 def test_missing_file_source_is_a_source_error(tmp_path: Path) -> None:
-    from plowline.storage.streams import SourceError
+    from plowline.streams import SourceError
 
     with pytest.raises(SourceError, match="does not exist"):
         open_source(f"file://{tmp_path}/nope")

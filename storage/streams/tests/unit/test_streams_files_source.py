@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from plowline.storage.streams import Record, SinkError, SourceError, end_of_input, open_sink
-from plowline.storage.streams.files import FileSink, FileSource, is_finished
-from plowline.storage.streams.stdio import StdinSource
+from plowline.streams import Record, SinkError, SourceError, end_of_input, open_sink
+from plowline.streams.files import FileSink, FileSource, is_finished
+from plowline.streams.stdio import StdinSource
 
 LEN = struct.Struct(">I")
 
