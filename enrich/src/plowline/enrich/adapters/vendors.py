@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from plowline.enrich.adapters import mailchimp, mandrill, sendgrid
+from plowline.enrich.adapters import mailchimp, mailgun, mandrill, pagerduty, pingdom, sendgrid
 
 if TYPE_CHECKING:
     from plowline.enrich.adapters import Adapter
@@ -14,4 +14,7 @@ ADAPTERS: Final[dict[tuple[str, str], Adapter]] = {
     ("com.mailchimp", "v1"): mailchimp.mailchimp,
     ("com.sendgrid", "v3"): sendgrid.sendgrid,
     ("com.mandrill", "v1"): mandrill.mandrill,
+    ("com.mailgun", "v1"): mailgun.mailgun,
+    ("com.pagerduty", "v1"): pagerduty.pagerduty,
+    ("com.pingdom", "v1"): pingdom.pingdom,
 }
