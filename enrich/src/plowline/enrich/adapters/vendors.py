@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from plowline.enrich.adapters import mailchimp, mailgun, mandrill, pagerduty, pingdom, sendgrid
+from plowline.enrich.adapters import (
+    mailchimp,
+    mailgun,
+    mandrill,
+    olark,
+    pagerduty,
+    pingdom,
+    sendgrid,
+    unbounce,
+    vero,
+)
 
 if TYPE_CHECKING:
     from plowline.enrich.adapters import Adapter
@@ -17,4 +27,7 @@ ADAPTERS: Final[dict[tuple[str, str], Adapter]] = {
     ("com.mailgun", "v1"): mailgun.mailgun,
     ("com.pagerduty", "v1"): pagerduty.pagerduty,
     ("com.pingdom", "v1"): pingdom.pingdom,
+    ("com.olark", "v1"): olark.olark,
+    ("com.unbounce", "v1"): unbounce.unbounce,
+    ("com.getvero", "v1"): vero.vero,
 }
