@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import unquote_plus
 
-from plowline.collector.payload import CollectorPayload
 from plowline.enrich.adapters.webhook import unstruct_event_params
+from plowline.enrich.jsonutil import compact
 from plowline.enrich.raw import AdapterFailure, RawEvent, input_data
+from plowline.spec.collector_payload import CollectorPayload
 
 # Parameters toUnstructEventParams leaves out of the event data (they describe the event).
 NOT_DATA: Final = ("nuid", "aid", "cv", "p")
@@ -193,3 +194,25 @@ def reformat_datetime(value: str, pattern: str) -> str:
     except ValueError:
         return value
     return iso_millis(moment)
+
+
+def circe_get_string(value: Any, field: str) -> tuple[str | None, str]:
+    """``cursor.get[String](field)``: the string, or None and circe's failure message."""
+    item = value.get(field) if isinstance(value, dict) else None
+    if isinstance(item, str):
+        return item, ""
+    if not (isinstance(value, dict) and field in value):
+        return None, f"Attempt to decode value on failed cursor: DownField({field})"
+    return (
+        None,
+        f"Got value '{compact(item)}' with wrong type, expecting string: DownField({field})",
+    )
+
+
+def parse_instant(text: str) -> datetime | None:
+    """An ISO-8601 date-time (UTC when it has no offset), as Joda's ``new DateTime(text)``."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -14,6 +14,7 @@ from plowline.enrich.adapters import (
     pingdom,
     sendgrid,
     unbounce,
+    urbanairship,
     vero,
 )
 
@@ -30,4 +31,5 @@ ADAPTERS: Final[dict[tuple[str, str], Adapter]] = {
     ("com.olark", "v1"): olark.olark,
     ("com.unbounce", "v1"): unbounce.unbounce,
     ("com.getvero", "v1"): vero.vero,
+    ("com.urbanairship.connect", "v1"): urbanairship.urbanairship,
 }

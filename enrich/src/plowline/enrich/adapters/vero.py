@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any, Final
 
 from plowline.enrich.adapters.common import (
+    circe_get_string,
     cleanup_json_event_values,
     collect,
     lookup_schema,
     raw_event,
 )
 from plowline.enrich.context import EnrichContext
-from plowline.enrich.jsonutil import JsonError, compact, parse_json
+from plowline.enrich.jsonutil import JsonError, parse_json
 from plowline.enrich.querystring import Pairs, to_map
 from plowline.enrich.raw import AdapterFailure, RawEvent, input_data, not_json
 from plowline.spec.collector_payload import CollectorPayload
@@ -43,13 +44,9 @@ def rename_tags(value: Any) -> Any:
 
 def _type(parsed: Any) -> str | dict[str, Any]:
     """The ``type`` string, or circe's decoding failure as enrich reports it."""
-    value = parsed.get("type") if isinstance(parsed, dict) else None
-    if isinstance(value, str):
+    value, reason = circe_get_string(parsed, "type")
+    if value is not None:
         return value
-    if value is None and not (isinstance(parsed, dict) and "type" in parsed):
-        reason = "Attempt to decode value on failed cursor: DownField(type)"
-    else:
-        reason = f"Got value '{compact(value)}' with wrong type, expecting string: DownField(type)"
     return input_data("type", None, f"could not extract 'type': {reason}")
 
 
