@@ -264,6 +264,29 @@ mod tests {
     }
 
     #[test]
+    fn removals_compact_the_journal_and_keep_the_live_events() {
+        let path = temp("compact");
+        let mut store = FileStore::open(&path).unwrap();
+        for key in 1..=5000 {
+            store.append(key, &payload("pv")).unwrap();
+        }
+        let big = fs::metadata(&path).unwrap().len();
+        for chunk in (1..=4999u64).collect::<Vec<_>>().chunks(100) {
+            store.remove(chunk).unwrap();
+        }
+        // Without compaction the file would have grown past `big` (5000 appends + 50 removals).
+        let now = fs::metadata(&path).unwrap().len();
+        assert!(
+            now < big / 2,
+            "the journal was compacted: {now} bytes, {big} before"
+        );
+        store.append(5001, &payload("se")).unwrap();
+        drop(store);
+        let loaded = FileStore::open(&path).unwrap().load().unwrap();
+        assert_eq!(loaded.iter().map(|(k, _)| *k).collect::<Vec<_>>(), [5000, 5001]);
+    }
+
+    #[test]
     fn a_second_open_of_the_same_file_is_refused() {
         let path = temp("locked");
         let _first = FileStore::open(&path).unwrap();

@@ -200,6 +200,40 @@ fn an_oversized_event_is_refused_and_reported_never_sent() {
 }
 
 #[test]
+fn an_oversized_get_is_refused_when_a_get_limit_is_set() {
+    let collector = Collector::start([]);
+    let (seen, on_failure) = failures();
+    let emitter = Emitter::builder(&collector.url)
+        .method(Method::Get)
+        .max_get_bytes(300)
+        .on_failure(on_failure);
+    let t = tracker(emitter);
+    assert!(matches!(
+        t.track(PageView::new(format!("https://a.example/{}", "p".repeat(400)))),
+        Err(Error::Oversized { limit: 300, .. })
+    ));
+    t.track(PageView::new("https://a.example/")).unwrap();
+    assert!(t.flush(FLUSH));
+    assert_eq!(collector.requests().len(), 1);
+    assert!(matches!(
+        seen.lock().unwrap()[0].reason,
+        FailureReason::Oversized { limit: 300, .. }
+    ));
+}
+
+#[test]
+fn a_send_interval_sends_a_partial_batch_without_a_flush() {
+    let collector = Collector::start([]);
+    let t = tracker(
+        Emitter::builder(&collector.url)
+            .batch_size(100)
+            .send_interval(Duration::from_millis(50)),
+    );
+    t.track(PageView::new("https://a.example/")).unwrap();
+    assert_eq!(collector.wait_for(1).len(), 1, "sent by the timer");
+}
+
+#[test]
 fn batches_split_by_bytes_and_stay_under_the_limit() {
     let collector = Collector::start([]);
     let t = tracker(
