@@ -33,6 +33,11 @@ def test_persist_in_a_folder_that_cannot_exist_names_the_folder() -> None:
     assert "/proc/nope" in done.stderr
     assert "--persist" in done.stderr
     assert "Traceback" not in done.stderr
+    # A folder that exists but where no file can be made: named as the store, not the port.
+    done = run_up("--persist", "/proc/x.sqlite")
+    assert done.returncode == 2, done.stderr
+    assert "cannot open /proc/x.sqlite as the store" in done.stderr
+    assert "cannot listen" not in done.stderr
 
 
 def test_persist_on_a_directory_is_refused_and_the_directory_untouched(tmp_path: Path) -> None:
