@@ -42,11 +42,16 @@ E2E_TESTS = "conformance/tests/integration/test_conformance_e2e.py"
 
 
 def _sync(session: nox.Session) -> None:
+    # Every member, with the native COPY encoder (plowline-storage's optional `native` extra,
+    # storage/copytext: built with cargo): CI builds and tests it, and its tests fail under
+    # CI=true when it is missing.
     session.run_install(
         "uv",
         "sync",
         "--frozen",
         "--all-packages",
+        "--extra",
+        "native",
         "--group",
         "dev",
         env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 
 /// Column plans per schema URI, frozen: the loader builds a new one when tables change, so a
 /// batch encoded in a worker thread always sees one consistent layout.
-#[pyclass(frozen, module = "plowline_copytext._native")]
+#[pyclass(frozen, module = "plowline.copytext._native")]
 struct Plans {
     inner: rows::Plans,
 }

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from plowline.storage import runner
+from plowline.storage.copyplans import NATIVE_AVAILABLE, NATIVE_MISSING, encoder_name, native_wanted
 from plowline.storage.schemas import DirectorySchemas
 from plowline.storage.streams import Sink, Source, StreamError, open_sink, open_source
 
@@ -89,6 +90,14 @@ def _parser() -> argparse.ArgumentParser:
         help="connections loading batches in parallel (threads with the native encoder, "
         "processes without it); source commits stay in order (default: 2)",
     )
+    pg.add_argument(
+        "--encoder",
+        choices=("auto", "native", "python"),
+        default="auto",
+        help="COPY encoder: native (plowline.copytext, the `native` extra), python (the "
+        "reference), or auto: native when installed, unless PLOWLINE_STORAGE_NATIVE=0 "
+        "(default: auto)",
+    )
 
     em = sub.add_parser("embedded", help="the same tables in a local SQLite file")
     common(em)
@@ -156,6 +165,11 @@ def _run(args: argparse.Namespace, stop: runner.Stopper, closing: contextlib.Exi
             if not args.dsn:
                 print("plowline-load: --dsn or PLOWLINE_POSTGRES_DSN is required", file=sys.stderr)
                 return 2
+            if args.encoder == "native" and not NATIVE_AVAILABLE:
+                print(f"plowline-load: --encoder native: {NATIVE_MISSING}", file=sys.stderr)
+                return 2
+            native = native_wanted({"auto": None, "native": True, "python": False}[args.encoder])
+            print(f"plowline-load: COPY encoder {encoder_name(native)}", file=sys.stderr)
             if args.workers > 1:
                 from plowline.storage.parallel import ParallelLoader, run_parallel
 
@@ -166,6 +180,7 @@ def _run(args: argparse.Namespace, stop: runner.Stopper, closing: contextlib.Exi
                     entity_mode=args.entities,
                     schemas=schemas,
                     retry_for=args.retry_for,
+                    native=native,
                 )
                 closing.callback(parallel.close)
                 run_parallel(
@@ -187,6 +202,7 @@ def _run(args: argparse.Namespace, stop: runner.Stopper, closing: contextlib.Exi
                 entity_mode=args.entities,
                 schemas=schemas,
                 retry_for=args.retry_for,
+                native=native,
             )
             closing.callback(pg.close)
             pg.setup()

@@ -27,6 +27,7 @@ from plowline.storage.copyplans import (
     PlanBook,
     PlanSpec,
     deferred_spec,
+    encoder_name,
     native_batch_id,
     native_encode,
     native_wanted,
@@ -406,9 +407,11 @@ class PostgresLoader:
         # so rows built by `stage` in another thread are used only if no DDL came between.
         self._layout = 0
         self.reconnects = 0
-        # The native encoder (plowline-copytext) writes the same COPY texts for the lines it
-        # is sure about; the rest (and everything when off) takes the Python path below.
+        # The native encoder (plowline.copytext, the `native` extra) writes the same COPY texts
+        # for the lines it is sure about; the rest (and everything when off or not installed)
+        # takes the Python path below.
         self.native = native_wanted(native)
+        log.info("COPY encoder: %s", encoder_name(self.native))
         # The native encoder writes entity rows in PostgreSQL's binary COPY format by default
         # (uuid and timestamp columns cost the server ~40% less than parsing their text).
         self._book = PlanBook(entity_mode == "jsonb", binary=entity_copy == "binary")
