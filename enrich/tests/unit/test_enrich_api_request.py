@@ -12,6 +12,7 @@ import pytest
 from plowline.enrich.badrows import BadRow
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.enrichments.api_request import ApiRequest
+from plowline.enrich.enrichments.jsonpath import compile_path
 from plowline.enrich.event import EnrichedEvent
 from plowline.enrich.pipeline import enrich
 from plowline.enrich.testing import payload_from_request
@@ -84,7 +85,7 @@ def test_real_answer_is_validated(ctx: EnrichContext, api_url: str) -> None:
 def test_outputs_become_derived_contexts(ctx: EnrichContext, api_url: str) -> None:
     enrichment = ApiRequest(params(f"{api_url}/users/{{{{user}}}}"))
     # Serve an answer that is a valid http_cookie entity by pointing the path at it.
-    enrichment.outputs = [(COOKIE, [])]
+    enrichment.outputs = [(COOKIE, compile_path("$"))]
 
     def fetch(method: str, url: str, body: bytes | None, headers: dict[str, str], timeout: float
               ) -> tuple[int, bytes]:  # fmt: skip
@@ -105,7 +106,7 @@ def test_outputs_become_derived_contexts(ctx: EnrichContext, api_url: str) -> No
 
 def test_real_http_call_url_encoding_and_post_body(ctx: EnrichContext, api_url: str) -> None:
     enrichment = ApiRequest(params(f"{api_url}/users/{{{{user}}}}", method="POST"))
-    enrichment.outputs = [("iglu:org.ietf/http_header/jsonschema/1-0-0", [])]
+    enrichment.outputs = [("iglu:org.ietf/http_header/jsonschema/1-0-0", compile_path("$"))]
     [row] = run(ctx, enrichment, "e=pv&p=web&tv=t&uid=a%2Fb")
     method, path, body, auth = Api.calls[-1]
     assert (method, path) == ("POST", "/users/a%2Fb")

@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from plowline.collector.payload import CollectorPayload
 from plowline.enrich.badrows import BadRow
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.enrichments.anon_ip import AnonIp
@@ -22,6 +21,7 @@ from plowline.enrich.event import EnrichedEvent
 from plowline.enrich.iglu import IgluValidator
 from plowline.enrich.pipeline import enrich
 from plowline.enrich.testing import payload_from_request, write_mmdb
+from plowline.spec.collector_payload import CollectorPayload
 
 S = "iglu:com.snowplowanalytics.snowplow"
 E = "iglu:com.snowplowanalytics.snowplow.enrichments"
@@ -322,9 +322,14 @@ def test_pii_fields_json_paths_and_emitted_event(
 
 
 def test_json_paths() -> None:
-    assert compile_path("$.a['b c'][0][*].*") == ["a", "b c", 0, None, None]
-    with pytest.raises(JsonPathError):
-        compile_path("$..a")
+    from plowline.enrich.enrichments.jsonpath import select
+
+    doc = {"a": {"b c": [[{"x": 1, "y": 2}]]}}
+    assert select(doc, compile_path("$.a['b c'][0][*].*")) == [1, 2]
+    assert select(doc, compile_path("$..x")) == [1]
+    for bad in ("a.b", "$.[", "$.a[?(@.x >]"):
+        with pytest.raises(JsonPathError):
+            compile_path(bad)
 
 
 def test_invalid_config_is_refused(tmp_path: Path, validator: IgluValidator) -> None:

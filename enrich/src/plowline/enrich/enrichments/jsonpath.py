@@ -1,79 +1,57 @@
-"""A small JSONPath subset shared by the PII, API-request and SQL-query enrichments.
+"""JSONPath for the PII, API-request and SQL-query enrichments, through ``jsonpath-ng``.
 
-Supported: ``$``, ``.name``, ``['name']``, ``[n]``, ``[*]``, ``.*``. Anything else (filters,
-recursive descent, slices) is refused when the configuration is loaded, never at run time.
+Snowplow's enrich evaluates these paths with Jayway JsonPath, so configs use its syntax: dotted
+and bracket names, unions (``$.['clientId', 'userId']``, ``$.data.['email', 'ip_opt']``),
+indexes, slices, wildcards, recursive descent and filters. ``jsonpath-ng`` (its ``ext``
+parser) reads all of these; a path it cannot parse is refused when the configuration is
+loaded, never at run time. See enrich/README.md ("JSONPath") for why this library.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from typing import Any, Final
+from functools import lru_cache
+from typing import Any
 
+from jsonpath_ng import JSONPath
+from jsonpath_ng.exceptions import JSONPathError as _LibraryError
+from jsonpath_ng.ext.parser import parse as _parse
 from plowline.enrich.event import EnrichedEvent
 from plowline.enrich.validation import Criterion
 
-Steps = list[str | int | None]
-_STEP: Final = re.compile(r"\.([A-Za-z0-9_\-$]+|\*)|\[(\d+|\*)\]|\['([^']*)'\]")
+Steps = JSONPath
 
 
 class JsonPathError(ValueError):
-    """A JSONPath outside the supported subset."""
+    """A JSONPath that cannot be parsed."""
 
 
+@lru_cache(maxsize=1024)
 def compile_path(path: str) -> Steps:
-    """Steps of a simple JSONPath: a name, an index, or None for a wildcard."""
+    """The compiled JSONPath (configs repeat paths: parse each once)."""
     if not path.startswith("$"):
         raise JsonPathError(f"JSONPath must start with $: {path!r}")
-    steps: Steps = []
-    pos = 1
-    while pos < len(path):
-        match = _STEP.match(path, pos)
-        if match is None:
-            raise JsonPathError(f"unsupported JSONPath {path!r} at offset {pos}")
-        name, index, quoted = match.groups()
-        if quoted is not None:
-            steps.append(quoted)
-        elif index is not None:
-            steps.append(None if index == "*" else int(index))
-        else:
-            steps.append(None if name == "*" else name)
-        pos = match.end()
-    return steps
-
-
-def _children(node: Any, step: str | int | None) -> list[tuple[Any, Any]]:
-    """(container key, child) pairs a step selects in ``node``."""
-    if isinstance(node, dict):
-        if step is None:
-            return list(node.items())
-        return [(step, node[step])] if isinstance(step, str) and step in node else []
-    if isinstance(node, list):
-        if step is None:
-            return list(enumerate(node))
-        if isinstance(step, int) and 0 <= step < len(node):
-            return [(step, node[step])]
-    return []
+    try:
+        return _parse(path)
+    except (_LibraryError, ValueError, TypeError, IndexError) as exc:
+        raise JsonPathError(f"unsupported JSONPath {path!r}: {exc}") from exc
 
 
 def select(node: Any, steps: Steps) -> list[Any]:
     """Every value the path matches, in document order."""
-    current = [node]
-    for step in steps:
-        current = [child for item in current for _, child in _children(item, step)]
-    return current
+    return [match.value for match in steps.find(node)]
 
 
 def replace(node: Any, steps: Steps, fn: Callable[[str], str]) -> Any:
-    """Apply ``fn`` to every string/number the path matches; returns the new node."""
-    if not steps:
-        if isinstance(node, str):
-            return fn(node)
-        if isinstance(node, int | float) and not isinstance(node, bool):
-            return fn(str(node))
-        return node
-    for key, child in _children(node, steps[0]):
-        node[key] = replace(child, steps[1:], fn)
+    """Apply ``fn`` to every string/number the path matches; returns the new node.
+
+    Objects, arrays, booleans and nulls that a path matches are left as they are.
+    """
+    for match in steps.find(node):
+        value = match.value
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            continue
+        node = match.full_path.update(node, fn(value if isinstance(value, str) else str(value)))
     return node
 
 

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
 from plowline.enrich.enrichments.base import Enrichment, EnrichmentError, EnrichState
-from plowline.enrich.enrichments.jsonpath import JsonPathError, compile_path, entities, replace
+from plowline.enrich.enrichments.jsonpath import (
+    JsonPathError,
+    Steps,
+    compile_path,
+    entities,
+    replace,
+)
 from plowline.enrich.event import EnrichedEvent
 from plowline.enrich.validation import Criterion
 
@@ -31,7 +37,7 @@ class JsonField:
     field: str
     criterion: Criterion
     path: str
-    steps: list[str | int | None]
+    steps: Steps
 
 
 class PiiPseudonymizer(Enrichment):
