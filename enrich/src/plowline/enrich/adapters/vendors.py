@@ -6,9 +6,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from plowline.enrich.adapters import (
+    callrail,
+    hubspot,
     mailchimp,
     mailgun,
     mandrill,
+    marketo,
     olark,
     pagerduty,
     pingdom,
@@ -32,4 +35,7 @@ ADAPTERS: Final[dict[tuple[str, str], Adapter]] = {
     ("com.unbounce", "v1"): unbounce.unbounce,
     ("com.getvero", "v1"): vero.vero,
     ("com.urbanairship.connect", "v1"): urbanairship.urbanairship,
+    ("com.hubspot", "v1"): hubspot.hubspot,
+    ("com.marketo", "v1"): marketo.marketo,
+    ("com.callrail", "v1"): callrail.callrail,
 }
