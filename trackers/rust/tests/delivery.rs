@@ -164,6 +164,42 @@ fn exhausted_retries_keep_the_events_queued_and_report_them() {
 }
 
 #[test]
+fn a_batch_that_exhausted_its_retries_goes_back_first_in_order() {
+    let collector = Collector::start([Answer::Status(503)]);
+    let t = tracker(
+        Emitter::builder(&collector.url)
+            .batch_size(10)
+            .retry(fast_retry(1)),
+    );
+    for a in ["1", "2", "3"] {
+        t.track(Structured::new("c", a)).unwrap();
+    }
+    assert!(!t.flush(FLUSH));
+    t.track(Structured::new("c", "4")).unwrap();
+    assert!(t.flush(FLUSH));
+    let requests = collector.requests();
+    assert_eq!(requests.len(), 2);
+    let actions: Vec<String> = requests[1]
+        .events()
+        .iter()
+        .map(|e| e["se_ac"].as_str().unwrap().into())
+        .collect();
+    assert_eq!(actions, ["1", "2", "3", "4"]);
+    let ids = |r: &support::Recorded| -> Vec<String> {
+        r.events()
+            .iter()
+            .take(3)
+            .map(|e| e["eid"].as_str().unwrap().into())
+            .collect()
+    };
+    assert_eq!(
+        ids(&requests[0]),
+        ids(&requests[1]),
+        "the same event ids on the retry"
+    );
+}
+
+#[test]
 fn a_dropped_connection_is_retried() {
     let collector = Collector::start([Answer::Drop]);
     let t = tracker(Emitter::builder(&collector.url).retry(fast_retry(3)));
