@@ -635,10 +635,25 @@ impl Emitter {
         for (i, item) in items.iter_mut().enumerate() {
             item.key = first_key + i as u64;
         }
+        let mut stored = Ok(());
         if let Some(store) = state.store.as_mut() {
-            for item in &items {
-                store.append(item.key, &item.payload)?;
+            for (i, item) in items.iter().enumerate() {
+                if let Err(error) = store.append(item.key, &item.payload) {
+                    // All or none: take back what this call already stored.
+                    let done: Vec<u64> = items[..i].iter().map(|q| q.key).collect();
+                    let _ = store.remove(&done);
+                    stored = Err(error);
+                    break;
+                }
             }
+        }
+        if let Err(error) = stored {
+            drop(state);
+            if !evicted.is_empty() {
+                self.shared
+                    .report(overflow, evicted.into_iter().map(|q| q.payload).collect());
+            }
+            return Err(error.into());
         }
         state.next_key += items.len() as u64;
         state.queue.extend(items);
