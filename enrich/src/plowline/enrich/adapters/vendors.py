@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Final
 
 from plowline.enrich.adapters import (
     callrail,
+    cloudfront,
     hubspot,
     mailchimp,
     mailgun,
@@ -38,4 +39,5 @@ ADAPTERS: Final[dict[tuple[str, str], Adapter]] = {
     ("com.hubspot", "v1"): hubspot.hubspot,
     ("com.marketo", "v1"): marketo.marketo,
     ("com.callrail", "v1"): callrail.callrail,
+    ("com.amazon.aws.cloudfront", "wd_access_log"): cloudfront.cloudfront,
 }
