@@ -87,6 +87,15 @@ public final class Driver {
       this.seed = seed;
     }
 
+    /** Ids for the next wire events of one track call. */
+    synchronized void queue(List<String> given) {
+      queued.addAll(given);
+    }
+
+    synchronized void clearQueued() {
+      queued.clear();
+    }
+
     synchronized String next() {
       if (!queued.isEmpty()) {
         return queued.removeFirst();
@@ -225,15 +234,11 @@ public final class Driver {
     } else if (req.containsKey("event_id")) {
       given.add(string(req, "event_id"));
     }
-    synchronized (ids) {
-      ids.queued.addAll(given);
-    }
+    ids.queue(given);
     try {
       return Map.of("event_ids", tracker.track(event, subject));
     } finally {
-      synchronized (ids) {
-        ids.queued.clear(); // ids meant for this call never leak into the next
-      }
+      ids.clearQueued(); // ids meant for this call never leak into the next
     }
   }
 

@@ -109,7 +109,8 @@ class EmitterTest {
     RecordingTransport collector = new RecordingTransport()
         .then(new ConnectException("refused"), new ConnectException("refused"));
     Calls calls = new Calls();
-    try (Emitter e = emitter(collector).retry(fastRetry(2)).callback(calls).build()) {
+    // batchSize 10: only the flushes start send cycles, so the first one is the one that fails.
+    try (Emitter e = emitter(collector).batchSize(10).retry(fastRetry(2)).callback(calls).build()) {
       e.add(event("a"));
       assertFalse(e.flush(Duration.ofSeconds(5)));
       assertEquals(1, e.queued());
