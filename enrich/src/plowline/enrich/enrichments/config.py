@@ -14,6 +14,9 @@ meaning (``referer_parser`` 1-0-0, ``pii_enrichment_config`` 1-0-0, ``ip_lookups
 from __future__ import annotations
 
 import json
+import logging
+import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
@@ -25,6 +28,7 @@ from plowline.enrich.enrichments.campaign_attribution import CampaignAttribution
 from plowline.enrich.enrichments.cookie_extractor import CookieExtractor
 from plowline.enrich.enrichments.cross_navigation import CrossNavigation
 from plowline.enrich.enrichments.event_fingerprint import EventFingerprint
+from plowline.enrich.enrichments.files import AssetCache, shared_cache, tracking, using
 from plowline.enrich.enrichments.http_header_extractor import HttpHeaderExtractor
 from plowline.enrich.enrichments.iab import SpidersAndRobots
 from plowline.enrich.enrichments.ip_lookups import IpLookups
@@ -34,6 +38,8 @@ from plowline.enrich.enrichments.referer_parser import RefererParser
 from plowline.enrich.enrichments.sql_query import SqlQuery
 from plowline.enrich.enrichments.ua_parser import UaParser
 from plowline.enrich.validation import SchemaValidator, parse_iglu_uri
+
+log = logging.getLogger(__name__)
 
 WRAPPER: Final = "iglu:com.snowplowanalytics.snowplow/enrichments/jsonschema/1-0-0"
 
@@ -63,8 +69,24 @@ class EnrichmentConfigError(ValueError):
     """A configuration file that is unreadable, invalid, unknown or unsupported."""
 
 
-def load_enrichments(directory: Path, validator: SchemaValidator) -> list[Enrichment]:
-    """Enabled enrichments of every ``*.json`` file in ``directory`` (sorted by file name)."""
+def load_enrichments(
+    directory: Path, validator: SchemaValidator, assets: AssetCache | None = None
+) -> list[Enrichment]:
+    """Enabled enrichments of every ``*.json`` file in ``directory`` (sorted by file name).
+
+    Remote data files go through ``assets`` (default: the process's shared cache); with
+    ``PLOWLINE_ENRICH_ASSETS_REFRESH`` set (seconds) a daemon thread refreshes them.
+    """
+    cache = assets if assets is not None else shared_cache()
+    with using(cache):
+        loaded = _load(directory, validator, cache)
+    period = float(os.environ.get("PLOWLINE_ENRICH_ASSETS_REFRESH") or 0)
+    if period > 0 and assets is None:
+        start_refresher(cache, period)
+    return loaded
+
+
+def _load(directory: Path, validator: SchemaValidator, cache: AssetCache) -> list[Enrichment]:
     if not directory.is_dir():
         raise EnrichmentConfigError(f"enrichments directory {directory} does not exist")
     loaded: list[Enrichment] = []
@@ -75,7 +97,7 @@ def load_enrichments(directory: Path, validator: SchemaValidator) -> list[Enrich
             raise EnrichmentConfigError(f"{path}: not readable JSON: {exc}") from exc
         configs = document["data"] if _schema_of(document) == WRAPPER else [document]
         for config in configs:
-            enrichment = build_enrichment(config, validator, path)
+            enrichment = build_enrichment(config, validator, path, cache)
             if enrichment is not None:
                 loaded.append(enrichment)
     names = [e.name for e in loaded if e.name != "javascript_script_config"]  # several allowed
@@ -89,7 +111,9 @@ def _schema_of(document: Any) -> Any:
     return document.get("schema") if isinstance(document, dict) else None
 
 
-def build_enrichment(config: Any, validator: SchemaValidator, source: Path) -> Enrichment | None:
+def build_enrichment(
+    config: Any, validator: SchemaValidator, source: Path, assets: AssetCache | None = None
+) -> Enrichment | None:
     """One enrichment from its SDJ config (None when ``enabled`` is false)."""
     schema = _schema_of(config)
     parsed = parse_iglu_uri(schema)
@@ -105,13 +129,48 @@ def build_enrichment(config: Any, validator: SchemaValidator, source: Path) -> E
     factory = FACTORIES.get(name)
     if factory is None:
         raise EnrichmentConfigError(f"{source}: enrichment {name!r} is not supported yet")
-    try:
+    cache = assets if assets is not None else shared_cache()
+
+    def build() -> Enrichment:
         parameters = _upgrade(name, parsed[3], dict(data.get("parameters") or {}))
-        enrichment = factory(parameters, data, source.parent)
+        with using(cache):
+            built = factory(parameters, data, source.parent)
+        built.config_schema = schema
+        return built
+
+    try:
+        with tracking() as remote:
+            enrichment = build()
     except (KeyError, ValueError, OSError) as exc:
         raise EnrichmentConfigError(f"{source}: cannot configure {name}: {exc}") from exc
-    enrichment.config_schema = schema
+    if remote:
+        cache.bind(remote, enrichment, build)
     return enrichment
+
+
+_REFRESHERS: dict[int, threading.Thread] = {}
+
+
+def start_refresher(cache: AssetCache, period: float) -> threading.Thread:
+    """A daemon thread calling ``cache.refresh()`` every ``period`` seconds (one per cache)."""
+    running = _REFRESHERS.get(id(cache))
+    if running is not None and running.is_alive():
+        return running
+
+    def loop() -> None:
+        while not threading.Event().wait(period):
+            try:
+                changed = cache.refresh()
+            except ValueError as exc:  # keep the old files; say why
+                log.warning("enrichment data files not refreshed: %s", exc)
+            else:
+                if changed:
+                    log.info("enrichment data files refreshed: %s", changed)
+
+    thread = threading.Thread(target=loop, name="plowline-enrich-assets", daemon=True)
+    thread.start()
+    _REFRESHERS[id(cache)] = thread
+    return thread
 
 
 def _upgrade(name: str, version: str, parameters: dict[str, Any]) -> dict[str, Any]:
