@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Final
 from plowline.enrich.adapters import (
     callrail,
     cloudfront,
+    google_analytics,
     hubspot,
     mailchimp,
     mailgun,
@@ -40,4 +41,5 @@ ADAPTERS: Final[dict[tuple[str, str], Adapter]] = {
     ("com.marketo", "v1"): marketo.marketo,
     ("com.callrail", "v1"): callrail.callrail,
     ("com.amazon.aws.cloudfront", "wd_access_log"): cloudfront.cloudfront,
+    ("com.google.analytics", "v1"): google_analytics.google_analytics,
 }
