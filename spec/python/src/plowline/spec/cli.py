@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from plowline.spec.decoding import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, Limits
 from plowline.spec.errors import InvalidIgluUriError, ResolutionError, ResolverConfigError
 from plowline.spec.iglu import SchemaKey
+from plowline.spec.mirror import IGLU_CENTRAL, MirrorError, keys_in, mirror
 from plowline.spec.registries import EmbeddedRegistry, Registry, dump_schema
 from plowline.spec.reports import NotJsonFailure, ValidationReport
 from plowline.spec.resolver import Resolver, resolution_error_json
@@ -104,6 +105,30 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     check.add_argument("args", nargs=argparse.REMAINDER, help="passed on to the checks")
+
+    mirror = commands.add_parser(
+        "mirror",
+        help="copy an Iglu registry into a local folder for offline use",
+        description="Copy the schemas of a static registry or an Iglu Server into DEST "
+        "(DEST/schemas/<vendor>/<name>/<format>/<version>, an embedded registry). An Iglu "
+        "Server lists its schemas; for a static one (Iglu Central) name them with --schema or "
+        "--keys-from. Prints one progress line per schema.",
+    )
+    mirror.add_argument("dest", type=Path, metavar="DEST")
+    mirror.add_argument(
+        "--from", dest="source", default=IGLU_CENTRAL, metavar="URI",
+        help=f"registry URI, as in a resolver config (default {IGLU_CENTRAL}; an Iglu Server "
+        "is https://host/api)",
+    )  # fmt: skip
+    mirror.add_argument("--apikey", help="Iglu Server API key (sent as the apikey header)")
+    mirror.add_argument(
+        "--schema", action="append", default=[], metavar="IGLU_URI", help="a schema to copy"
+    )
+    mirror.add_argument(
+        "--keys-from", type=Path, action="append", default=[], metavar="DIR",
+        help="copy the schemas whose keys this embedded folder holds (e.g. an older mirror)",
+    )  # fmt: skip
+    mirror.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
     return parser
 
 
@@ -162,10 +187,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return _validate(args, sys.stdout, sys.stderr)
+        if args.command == "mirror":
+            return _mirror(args, sys.stdout, sys.stderr)
         return _resolve(args, sys.stdout, sys.stderr)
     except UsageError as exc:
         print(f"plowline-spec: {exc}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _mirror(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    keys: list[SchemaKey] | None = None
+    if args.schema or args.keys_from:
+        try:
+            keys = [SchemaKey.parse(uri) for uri in args.schema]
+        except InvalidIgluUriError as exc:
+            raise UsageError(f"--schema: {exc}") from None
+        for folder in args.keys_from:
+            if not folder.is_dir():
+                raise UsageError(f"--keys-from {folder}: not a directory")
+            keys += keys_in(folder)
+    try:
+        report = mirror(
+            args.source, args.dest, apikey=args.apikey, keys=keys, timeout=args.timeout,
+            progress=lambda line: print(line, file=out, flush=True),
+        )  # fmt: skip
+    except (MirrorError, ValueError) as exc:
+        print(f"plowline-spec mirror: {exc}", file=err)
+        return EXIT_USAGE
+    return 1 if report.failed else 0
 
 
 def _validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
