@@ -183,7 +183,7 @@ def test_sigkill_mid_kafka_stream_then_restart(
                 [sys.executable, "-m", "plowline.enrich", "run",
                  "--input", f"kafka://{bootstrap}/{raw}?group={GROUP}",
                  "--good", f"kafka://{bootstrap}/{good}", "--bad", f"kafka://{bootstrap}/{bad}",
-                 "--workers", "2", "--batch-size", str(BATCH_SIZE)],
+                 "--workers", "2", "--batch-size", str(BATCH_SIZE), "--commit-interval", "0"],
                 stdout=subprocess.DEVNULL, stderr=log,
             )  # fmt: skip
         processes.append(process)

@@ -1,8 +1,10 @@
-"""The streaming enricher: source -> process pool (pure enrich) -> good/bad/pii sinks.
+"""The streaming enricher: plowline.streams' StreamRunner with enrich as its process step
+(source -> process pool (pure enrich) -> good/bad/pii sinks).
 
-At-least-once: a batch's offsets are committed only after every sink has flushed (confirmed)
-the outputs of that batch. A crash between flush and commit re-processes the batch; nothing
-is ever committed that was not written.
+At-least-once: offsets are committed only after every sink has flushed (confirmed) the outputs
+of the records committed, every `commit_interval` seconds, before a Kafka rebalance takes
+partitions away, and before stopping. A crash re-processes what was not committed; nothing is
+ever committed that was not written.
 """
 
 from __future__ import annotations
@@ -10,14 +12,14 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
-import time
-from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from plowline.enrich.outputs import Output
 from plowline.enrich.worker import WorkerConfig, close_worker, init_worker, process_records
-from plowline.streams import Record, Sink, SinkFullError, Source, end_of_input
+from plowline.streams import Outputs, Record, Sink, Source, StreamRunner, write_all
+
+__all__ = ["Counters", "EnrichApp", "write_all"]
 
 log = logging.getLogger("plowline.enrich")
 
@@ -42,10 +44,20 @@ class EnrichApp:
     workers: int = 2
     batch_size: int = 500
     poll_timeout: float = 1.0
+    # Seconds between commits (0: after every batch). A crash re-reads at most this much.
+    commit_interval: float = 1.0
     counters: Counters = field(default_factory=Counters)
     _executor: Executor | None = None
+    _runner: StreamRunner = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        sinks = {"good": self.good, "bad": self.bad}
+        if self.pii is not None:
+            sinks["pii"] = self.pii
+        self._runner = StreamRunner(
+            self.source, sinks, self._process, batch_size=self.batch_size,
+            poll_timeout=self.poll_timeout, commit_interval=self.commit_interval,
+        )  # fmt: skip
         if self.workers > 1:
             # spawn, not fork: the parent holds stream-client threads (Kafka, boto3) that a
             # forked child would inherit in an undefined state.
@@ -68,11 +80,8 @@ class EnrichApp:
             out.extend(part)
         return out
 
-    def run_once(self) -> int:
-        """Poll, enrich, write, flush, commit one batch; returns the number of records read."""
-        records = self.source.poll(self.batch_size, self.poll_timeout)
-        if not records:
-            return 0
+    def _process(self, records: list[Record]) -> Outputs:
+        """The enrich step of the runner: one batch of raw records to good/bad/pii records."""
         outputs = self._enrich([r.value for r in records])
         by_channel: dict[str, list[Record]] = {"good": [], "bad": [], "pii": []}
         for per_record in outputs:
@@ -81,8 +90,7 @@ class EnrichApp:
         if self.pii is None:
             # A pii_transformation event holds the original values: without a PII sink it is
             # dropped (and counted), never written to the good stream.
-            dropped = len(by_channel["pii"])
-            by_channel["pii"] = []
+            dropped = len(by_channel.pop("pii"))
             if dropped:
                 self.counters.pii_dropped += dropped
                 log.warning(
@@ -90,36 +98,24 @@ class EnrichApp:
                     "and no --pii sink is configured (%d so far)",
                     dropped, self.counters.pii_dropped,
                 )  # fmt: skip
-        sinks: list[tuple[Sink, list[Record]]] = [
-            (self.good, by_channel["good"]), (self.bad, by_channel["bad"]),
-        ]  # fmt: skip
-        if self.pii is not None:
-            sinks.append((self.pii, by_channel["pii"]))
-        for sink, batch in sinks:
-            write_all(sink, batch)
-        for sink, _ in sinks:
-            sink.flush()
-        self.source.commit(records)
         c = self.counters
         c.records += len(records)
         c.good += len(by_channel["good"])
         c.bad += len(by_channel["bad"])
-        c.pii += len(by_channel["pii"])
+        c.pii += len(by_channel.get("pii", ()))
         c.batches += 1
-        return len(records)
+        return by_channel
+
+    def run_once(self) -> int:
+        """Poll, enrich, write, flush, commit one batch; returns the number of records read."""
+        read = self._runner.step()
+        self._runner.commit()
+        return read
 
     def run(self, stop: threading.Event, idle_exit: float | None = None) -> Counters:
-        """Loop until ``stop`` is set (or the source was idle ``idle_exit`` seconds)."""
-        idle_since = time.monotonic()
-        while not stop.is_set():
-            if self.run_once():
-                idle_since = time.monotonic()
-            elif (
-                idle_exit is not None
-                and time.monotonic() - idle_since >= idle_exit
-                and not end_of_input(self.source)  # else: one more batch, its held tail
-            ):
-                break
+        """Loop until ``stop`` is set (or the source was idle ``idle_exit`` seconds); commits
+        every ``commit_interval`` seconds, when the source runs dry, and before stopping."""
+        self._runner.run(stop.is_set, idle_exit)
         return self.counters
 
     def close(self) -> None:
@@ -131,27 +127,3 @@ class EnrichApp:
             if sink is not None:
                 sink.close()
         self.source.close()
-
-
-def write_all(sink: Sink, records: Sequence[Record], chunk: int = 500) -> None:
-    """Write in chunks, each record exactly once and in order (bounded memory, no loss).
-
-    On a full buffer the sink has taken ``accepted`` records of the chunk (a prefix, see
-    ``SinkError``): flush, then offer only the rest. A sink that takes nothing right after a
-    flush is stuck, and its SinkFullError is raised rather than spinning.
-    """
-    for start in range(0, len(records), chunk):
-        part = records[start : start + chunk]
-        flushed = False
-        while part:
-            try:
-                sink.write(part)
-            except SinkFullError as exc:
-                taken = max(0, min(exc.accepted, len(part)))
-                if taken == 0 and flushed:
-                    raise
-                part = part[taken:]
-                sink.flush()
-                flushed = True
-            else:
-                break

@@ -68,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
         f"lookups fail at once until the next batch (default {DEFAULT_IGLU_BATCH_BUDGET:g})",
     )  # fmt: skip
     run.add_argument(
+        "--commit-interval", type=_seconds_or_zero, default=1.0, metavar="SECONDS",
+        help="flush the sinks and commit the input at most this often (0: after every batch; "
+        "a crash re-reads what was not committed; default 1)",
+    )  # fmt: skip
+    run.add_argument(
         "--exit-when-idle", type=float, default=None,
         help="stop after the input has been empty this many seconds (batch jobs, tests)",
     )  # fmt: skip
@@ -87,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     except (EnrichmentConfigError, StreamError, OSError, ValueError) as exc:
         print(f"plowline-enrich: {exc}", file=sys.stderr)
         return 2
+
+
+def _seconds_or_zero(text: str) -> float:
+    return 0.0 if text.strip() in ("0", "0.0") else _seconds(text)
 
 
 def _seconds(text: str) -> float:
@@ -122,7 +131,7 @@ def _run(args: argparse.Namespace) -> int:
             "pii_transformation events (which hold the original values) will be dropped"
         )
     app = EnrichApp(source, good, bad, pii, config, workers=max(1, args.workers),
-                    batch_size=args.batch_size)  # fmt: skip
+                    batch_size=args.batch_size, commit_interval=args.commit_interval)  # fmt: skip
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:

@@ -14,7 +14,7 @@ from typing import Protocol, TextIO, runtime_checkable
 from plowline.storage.postgres import LoadResult, Staged
 from plowline.storage.prepare import streaming_gc
 from plowline.storage.s3loader import S3Loader
-from plowline.streams import Record, Sink, Source, end_of_input
+from plowline.streams import Record, Sink, Source, end_of_input, write_all
 
 
 class BatchLoader(Protocol):
@@ -99,8 +99,8 @@ class Finisher:
     def __call__(self, records: list[Record], result: LoadResult) -> None:
         p = self._p
         if result.bad and self._bad is not None:
-            for start in range(0, len(result.bad), 500):
-                self._bad.write([Record(b) for b in result.bad[start : start + 500]])
+            # A full bad-row sink takes part of a chunk: write_all flushes and offers the rest.
+            write_all(self._bad, [Record(b) for b in result.bad])
             self._bad.flush()
         self._source.commit(records)
         p.records += len(records)

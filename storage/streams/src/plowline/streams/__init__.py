@@ -3,6 +3,9 @@
 URLs: memory://<name>, file:///abs/path, stdout:, stdin:, kafka://<bootstrap>/<topic>?group=,
 kinesis://<stream>?endpoint_url=&region=, sqs://<queue>?..., s3://<bucket>/<prefix>?...
 Options not in the URL may be passed as keyword arguments; keyword arguments win.
+
+`write_all(sink, records)` writes honouring partial acceptance; `StreamRunner` is the one
+consumer loop (poll -> process -> write -> flush -> commit).
 """
 
 from __future__ import annotations
@@ -21,18 +24,24 @@ from plowline.streams.base import (
     StreamError,
     end_of_input,
 )
+from plowline.streams.runner import Outputs, Rebalancing, RunnerStats, StreamRunner, write_all
 
 __all__ = [
+    "Outputs",
+    "Rebalancing",
     "Record",
+    "RunnerStats",
     "Sink",
     "SinkError",
     "SinkFullError",
     "Source",
     "SourceError",
     "StreamError",
+    "StreamRunner",
     "end_of_input",
     "open_sink",
     "open_source",
+    "write_all",
 ]
 
 _INTS = {
