@@ -11,17 +11,19 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
-from plowline.collector.framing import Framing, encode_batch
-from plowline.collector.payload import encode
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 from plowline.conformance.services import KafkaEndpoint, ServiceHandle
 from plowline.enrich.testing import payload_from_request
+from plowline.spec.collector_payload import encode
+from plowline.spec.framing import Framing, encode_batch
 from plowline.streams import Record, open_sink
 
 SINGLE = 3000  # events sent one CollectorPayload per record
@@ -247,3 +249,165 @@ def test_sigkill_mid_kafka_stream_then_restart(
     )
     # Only the one batch in flight at the kill (written, maybe flushed, not committed) repeats.
     assert 0 <= duplicates <= BATCH_SIZE * BATCH_EVENTS
+
+
+GROUP_PARTITIONS = 4
+GROUP_TWO = "enrich-two-workers"
+
+
+def assignment(endpoint: KafkaEndpoint, group: str) -> dict[str, frozenset[int]]:
+    """member id -> the partitions it holds now (empty while the group rebalances)."""
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient(endpoint.client_config())
+    try:
+        description = admin.describe_consumer_groups([group])[group].result(timeout=30)
+    except KafkaException:  # e.g. COORDINATOR_LOAD_IN_PROGRESS right after the group appears
+        return {}
+    return {
+        m.member_id: frozenset(tp.partition for tp in m.assignment.topic_partitions)
+        for m in description.members
+    }
+
+
+def committed_by_partition(consumer: Consumer, topic: str, partitions: int) -> dict[int, int]:
+    offsets = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=30)
+    return {tp.partition: max(tp.offset, 0) for tp in offsets}
+
+
+@pytest.mark.kafka
+def test_two_enrichers_in_one_group_one_sigkilled_and_restarted(
+    kafka: ServiceHandle[KafkaEndpoint],
+    new_kafka_topic: Callable[..., str],
+    processes: list[subprocess.Popen[bytes]],
+    tmp_path: Path,
+) -> None:
+    """Two enrichers share a 4-partition topic through one consumer group (the StreamRunner
+    with its default throttled commits; rebalances flush and commit before partitions go).
+    Both do work; one is SIGKILLed mid-stream and restarted: every input event ends in good
+    or bad at least once."""
+    endpoint = kafka.endpoint
+    bootstrap = endpoint.bootstrap_servers
+    raw = new_kafka_topic(GROUP_PARTITIONS)
+    good, bad = new_kafka_topic(), new_kafka_topic()
+    copies = 8  # each event id sent 8 times: 24,800 records, 32,000 events
+    values = raw_records() * copies
+    # A live stream: the records arrive over about 90 s, so the kill is mid-stream whatever
+    # the enrichers' speed (they keep up, and then wait for more).
+    feeder_error: list[BaseException] = []
+
+    def feed() -> None:
+        try:
+            sink = open_sink(f"kafka://{bootstrap}/{raw}")
+            for start_at in range(0, len(values), 250):
+                chunk = values[start_at : start_at + 250]
+                sink.write([Record(v, key=str(start_at + i).encode()) for i, v in enumerate(chunk)])
+                sink.flush()
+                time.sleep(0.9)
+            sink.close()
+        except BaseException as exc:  # reported by the test thread
+            feeder_error.append(exc)
+
+    feeder = threading.Thread(target=feed, name="feeder", daemon=True)
+    feeder.start()
+    group = f"{GROUP_TWO}-{raw}"
+    checker = Consumer(endpoint.client_config(**{"group.id": group}))
+
+    def start(name: str) -> subprocess.Popen[bytes]:
+        url = f"kafka://{bootstrap}/{raw}?group={group}&session_timeout_ms=6000"
+        with (tmp_path / f"{name}.log").open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "plowline.enrich", "run", "--input", url,
+                 "--good", f"kafka://{bootstrap}/{good}", "--bad", f"kafka://{bootstrap}/{bad}",
+                 "--workers", "1", "--batch-size", str(BATCH_SIZE)],
+                stdout=subprocess.DEVNULL, stderr=log,
+            )  # fmt: skip
+        processes.append(process)
+        return process
+
+    def log(name: str) -> str:
+        return (tmp_path / f"{name}.log").read_text(errors="replace")
+
+    def total() -> int:
+        return sum(committed_by_partition(checker, raw, GROUP_PARTITIONS).values())
+
+    try:
+        # The first enricher alone holds all four partitions and commits; then the second
+        # joins, the group rebalances to 2 + 2 (the first flushes and commits in its revoke
+        # callback), and every partition's committed offset moves on while that assignment
+        # stands: both enrichers enriched and committed records.
+        first = start("first")
+        wait_until(lambda: first.poll() is not None or total() > 0, 60, "the first's commits")
+        other = start("other")
+        wait_until(
+            lambda: sorted(len(p) for p in assignment(endpoint, group).values()) == [2, 2],
+            60,
+            "two members with two partitions each",
+            interval=0.5,
+        )
+        before_assignment = assignment(endpoint, group)
+        before = committed_by_partition(checker, raw, GROUP_PARTITIONS)
+        wait_until(
+            lambda: all(
+                n > before[p]
+                for p, n in committed_by_partition(checker, raw, GROUP_PARTITIONS).items()
+            ),
+            120,
+            f"commits on every partition (from {before})",
+            interval=0.5,
+        )
+        assert assignment(endpoint, group) == before_assignment, "rebalanced meanwhile"
+        assert first.poll() is None, log("first")
+        assert other.poll() is None, log("other")
+        done_at_kill = total()
+        assert done_at_kill < len(values), "the kill came after the whole stream was done"
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=30)
+        assert first.returncode == -signal.SIGKILL
+
+        restarted = start("restarted")
+        feeder.join(timeout=300)
+        assert not feeder.is_alive()
+        assert not feeder_error, feeder_error
+        wait_until(
+            lambda: (
+                restarted.poll() is not None or other.poll() is not None or total() == len(values)
+            ),
+            240,
+            "the group to commit the whole input",
+            interval=0.5,
+        )
+        assert other.poll() is None, log("other")
+        assert restarted.poll() is None, log("restarted")
+        for process in (other, restarted):
+            process.send_signal(signal.SIGTERM)
+        assert other.wait(timeout=60) == 0, log("other")
+        assert restarted.wait(timeout=60) == 0, log("restarted")
+    finally:
+        checker.close()
+    survivor = log("other")
+    assert "plowline-enrich: " in survivor
+    records_by_survivor = int(survivor.rsplit("plowline-enrich: ", 1)[1].split(" records")[0])
+    assert 0 < records_by_survivor < len(values) + 1, survivor
+
+    good_ids = [line.decode().split("\t")[6] for line in read_topic(endpoint, good)]
+    bad_ids = []
+    for row in read_topic(endpoint, bad):
+        data: dict[str, Any] = json.loads(row)["data"]
+        params = {p["name"]: p["value"] for p in data["payload"]["raw"]["parameters"]}
+        bad_ids.append(params["eid"])
+    events = SINGLE + BATCHED
+    expected_bad = {event_id(i) for i in range(events) if is_bad(i)}
+    expected_good = {event_id(i) for i in range(events)} - expected_bad
+    assert set(good_ids) == expected_good
+    assert set(bad_ids) == expected_bad
+    # Each id was sent `copies` times: at least that many copies of every one came out.
+    assert min(Counter(good_ids).values()) >= copies
+    assert min(Counter(bad_ids).values()) >= copies
+    duplicates = len(good_ids) + len(bad_ids) - copies * events
+    print(
+        f"\n{len(values)} records / {copies * events} events over {GROUP_PARTITIONS} partitions; "
+        f"committed at the kill: {done_at_kill}; survivor enriched {records_by_survivor} "
+        f"records; duplicates {duplicates}"
+    )
+    assert duplicates >= 0

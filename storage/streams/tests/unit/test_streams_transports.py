@@ -252,7 +252,7 @@ def test_kafka_source_session_timeout_comes_from_the_url(monkeypatch: pytest.Mon
         def __init__(self, settings: dict[str, Any]) -> None:
             seen.append(settings)
 
-        def subscribe(self, topics: list[str]) -> None:
+        def subscribe(self, topics: list[str], **callbacks: Any) -> None:
             return None
 
     monkeypatch.setattr(kafka, "Consumer", Recording)

@@ -5,13 +5,15 @@ A record whose delivery report is an error is kept and produced again by the nex
 broker outage longer than `message.timeout.ms` loses nothing. A fatal producer error (e.g. an
 idempotence sequence gap) replaces the producer; what it still held comes back as failed and
 is re-sent. healthy() is False while librdkafka reports every broker down or a fatal error.
-The source disables auto-commit and commits the highest confirmed offset per partition.
+The source disables auto-commit and commits the highest confirmed offset per partition. It is
+`Rebalancing`: hooks given to `on_revoke` run (inside `poll`, from librdkafka's rebalance
+callback) before the group takes partitions away, so a runner can flush and commit first.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
@@ -159,12 +161,23 @@ class KafkaSource:
             # the group hands them to a restarted one.
             settings["session.timeout.ms"] = session_timeout_ms
         settings.update(config or {})
+        self._revoke_hooks: list[Callable[[], None]] = []
         try:
             self._consumer = Consumer(settings)
-            self._consumer.subscribe([topic])
+            # on_revoke also serves lost partitions (no on_lost given): the hooks' commit then
+            # fails, and what they wrote is read again by the partitions' next owner.
+            self._consumer.subscribe([topic], on_revoke=self._revoked)
         except KafkaException as exc:
             raise SourceError(url, f"cannot create consumer: {exc}") from exc
         self._closed = False
+
+    def on_revoke(self, hook: Callable[[], None]) -> None:
+        """Run `hook` before partitions are revoked (a rebalance, or close)."""
+        self._revoke_hooks.append(hook)
+
+    def _revoked(self, _consumer: Consumer, _partitions: list[TopicPartition]) -> None:
+        for hook in self._revoke_hooks:
+            hook()
 
     def poll(self, max_records: int = 500, timeout: float = 1.0) -> list[Record]:
         if self._closed:
