@@ -27,6 +27,7 @@ ORDER: Final[dict[str, int]] = {
     "http_header_extractor_config": 110,
     "event_schema": 120,
     "ip_lookups": 130,
+    "asn_lookups": 135,
     "javascript_script_config": 140,
     "sql_query_enrichment_config": 150,
     "api_request_enrichment_config": 160,
