@@ -70,6 +70,8 @@ def never_crashes(
     for result in results:
         if isinstance(result, BadRow):
             assert result.kind in kinds, result.to_json()
+            error = webhook.ctx.validator.check(result.schema, result.data)
+            assert error is None, (error, result.to_json())
             json.loads(result.to_json())
         else:
             assert isinstance(result, EnrichedEvent)
