@@ -84,3 +84,43 @@ def test_malformed_bodies_never_crash(
     webhook: Webhook, body: str, content_type: str | None
 ) -> None:
     never_crashes(webhook, PATH, body, content_type)
+
+
+# The example array of SendGrid's Event Webhook reference, one event of each type. Its
+# placeholder "sg_event_id" is shorter than the com.sendgrid schemas allow (minLength 22), so
+# the ids here are real-looking ones.
+def _docs_event(event: str, **extra: object) -> dict[str, object]:
+    return {
+        "email": "example@test.com", "timestamp": 1513299569,
+        "smtp-id": "<14c5d75ce93.dfd.64b469@ismtpd-555>", "event": event,
+        "category": "cat facts", "sg_event_id": "rbtnWrG1DVDGGGFHFyun0A==",
+        "sg_message_id": "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.000000000000000000000",
+        **extra,
+    }  # fmt: skip
+
+
+UA = "Mozilla/4.0 (compatible; MSIE 6.1; Windows XP; .NET CLR 1.1.4322; .NET CLR 2.0.50727)"
+DOCS = [
+    _docs_event("processed"),
+    _docs_event("deferred", response="400 try again later", attempt="5"),
+    _docs_event("delivered", response="250 OK"),
+    _docs_event("open", useragent=UA, ip="255.255.255.255"),
+    _docs_event("click", useragent=UA, ip="255.255.255.255", url="http://www.sendgrid.com/"),
+    _docs_event("bounce", reason="500 unknown recipient", status="5.0.0"),
+    _docs_event("dropped", reason="Bounced Address", status="5.0.0"),
+    _docs_event("spamreport"),
+    _docs_event("unsubscribe"),
+    _docs_event("group_unsubscribe", useragent=UA, ip="255.255.255.255",
+                url="http://www.sendgrid.com/", asm_group_id=10),
+    _docs_event("group_resubscribe", useragent=UA, ip="255.255.255.255",
+                url="http://www.sendgrid.com/", asm_group_id=10),
+]  # fmt: skip
+
+
+def test_documented_example_array_every_event_type(webhook: Webhook) -> None:
+    unstruct = webhook.unstruct(PATH, json.dumps(DOCS), JSON)
+    assert [ue["schema"] for ue in unstruct] == [
+        f"iglu:com.sendgrid/{e['event']}/jsonschema/3-0-0" for e in DOCS
+    ]
+    assert all(ue["data"]["timestamp"] == "2017-12-15T00:59:29.000Z" for ue in unstruct)
+    assert unstruct[9]["data"]["asm_group_id"] == 10
