@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from plowline.enrich.adapters.testing import Webhook, never_crashes
@@ -93,3 +94,43 @@ def test_malformed_bodies_never_crash(
     webhook: Webhook, body: str, content_type: str | None
 ) -> None:
     never_crashes(webhook, PATH, body, content_type)
+
+
+# The other examples of Mailchimp's webhook documentation, one per event type.
+DOCUMENTED = [
+    ("unsubscribe", {"type": "unsubscribe", "fired_at": "2009-03-26 21:40:57",
+                     "data[action]": "unsub", "data[reason]": "manual", "data[id]": "8a25ff1d98",
+                     "data[list_id]": "a6b5da1054", "data[email]": "api+unsub@mailchimp.com",
+                     "data[email_type]": "html", "data[merges][EMAIL]": "api+unsub@mailchimp.com",
+                     "data[merges][FNAME]": "Mailchimp", "data[merges][LNAME]": "API",
+                     "data[merges][INTERESTS]": "Group1,Group2", "data[ip_opt]": "10.20.10.30",
+                     "data[campaign_id]": "cb398d21d2"}),
+    ("profile_update", {"type": "profile", "fired_at": "2009-03-26 21:31:21",
+                        "data[id]": "8a25ff1d98", "data[list_id]": "a6b5da1054",
+                        "data[email]": "api@mailchimp.com", "data[email_type]": "html",
+                        "data[merges][EMAIL]": "api@mailchimp.com",
+                        "data[merges][FNAME]": "Mailchimp", "data[merges][LNAME]": "API",
+                        "data[merges][INTERESTS]": "Group1,Group2",
+                        "data[ip_opt]": "10.20.10.30"}),
+    ("email_address_change", {"type": "upemail", "fired_at": "2009-03-26 22:15:09",
+                              "data[list_id]": "a6b5da1054", "data[new_id]": "51da8c3259",
+                              "data[new_email]": "api+new@mailchimp.com",
+                              "data[old_email]": "api+old@mailchimp.com"}),
+    ("cleaned_email", {"type": "cleaned", "fired_at": "2009-03-26 22:01:00",
+                       "data[list_id]": "a6b5da1054", "data[campaign_id]": "4fjk2ma9xd",
+                       "data[reason]": "hard", "data[email]": "api+cleaned@mailchimp.com"}),
+    ("campaign_sending_status", {"type": "campaign", "fired_at": "2009-03-26 21:31:21",
+                                 "data[id]": "5aa2102003", "data[subject]": "Test Subject",
+                                 "data[status]": "sent", "data[reason]": "",
+                                 "data[list_id]": "a6b5da1054"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "form"), DOCUMENTED, ids=[d[0] for d in DOCUMENTED])
+def test_documented_examples_of_every_type(
+    webhook: Webhook, name: str, form: dict[str, str]
+) -> None:
+    (ue,) = webhook.unstruct(PATH, urlencode(form), FORM)
+    assert ue["schema"] == f"iglu:com.mailchimp/{name}/jsonschema/1-0-0"
+    assert ue["data"]["fired_at"].endswith(".000Z")
+    assert ue["data"]["type"] == form["type"]
