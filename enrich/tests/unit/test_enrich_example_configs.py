@@ -32,9 +32,7 @@ S = "iglu:com.snowplowanalytics.snowplow"
 E = "iglu:com.snowplowanalytics.snowplow.enrichments"
 
 # What still refuses an example, by file (each must fail for exactly this reason).
-NOT_YET = {
-    "bot_detection_enrichment_config.json": "'bot_detection_enrichment_config' is not supported",
-}
+NOT_YET: dict[str, str] = {}
 
 
 class Files(BaseHTTPRequestHandler):
@@ -112,8 +110,9 @@ def test_example_loads_unchanged(name: str, tmp_path: Path, validator: IgluValid
 
 def test_example_figure() -> None:
     """Issue 17 figure: 7 of 20 loaded before every config schema version was known, 15 with
-    them, 16 with Jayway JSONPath unions, 18 with data files by URI, 19 with ASN lookups."""
-    assert 20 - len(NOT_YET) == 19
+    them, 16 with Jayway JSONPath unions, 18 with data files by URI, 19 with ASN lookups, 20
+    with bot detection."""
+    assert 20 - len(NOT_YET) == 20
 
 
 def test_one_bad_config_stops_the_whole_folder(tmp_path: Path, validator: IgluValidator) -> None:

@@ -25,6 +25,7 @@ from plowline.enrich.enrichments.anon_ip import AnonIp
 from plowline.enrich.enrichments.api_request import ApiRequest
 from plowline.enrich.enrichments.asn_lookups import AsnLookups
 from plowline.enrich.enrichments.base import Enrichment
+from plowline.enrich.enrichments.bot_detection import BotDetection
 from plowline.enrich.enrichments.campaign_attribution import CampaignAttribution
 from plowline.enrich.enrichments.cookie_extractor import CookieExtractor
 from plowline.enrich.enrichments.cross_navigation import CrossNavigation
@@ -53,6 +54,7 @@ FACTORIES: Final[dict[str, Factory]] = {
     "ua_parser_config": lambda p, d, b: UaParser.from_config(p),
     "ip_lookups": lambda p, d, b: IpLookups.from_config(p, b),
     "asn_lookups": lambda p, d, b: AsnLookups.from_config(p, b),
+    "bot_detection_enrichment_config": lambda p, d, b: BotDetection.from_config(p),
     "anon_ip": lambda p, d, b: AnonIp.from_config(p),
     "pii_enrichment_config": lambda p, d, b: PiiPseudonymizer.from_config(
         p, bool(d.get("emitEvent", False)), bool(d.get("anonymousOnly", False))
