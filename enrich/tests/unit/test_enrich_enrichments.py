@@ -339,8 +339,7 @@ def test_invalid_config_is_refused(tmp_path: Path, validator: IgluValidator) -> 
     with pytest.raises(EnrichmentConfigError, match="invalid against"):
         load_enrichments(bad, validator)
     unsupported = write_configs(tmp_path / "unsupported", config(
-        f"{S}/currency_conversion_config/jsonschema/1-0-0", "currency_conversion_config",
-        {"accountType": "DEVELOPER", "apiKey": "k", "baseCurrency": "EUR", "rateAt": "EOD_PRIOR"},
+        f"{S}/user_agent_utils_config/jsonschema/1-0-0", "user_agent_utils_config", {},
     ))  # fmt: skip
     with pytest.raises(EnrichmentConfigError, match="not supported"):
         load_enrichments(unsupported, validator)

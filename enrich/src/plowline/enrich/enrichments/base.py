@@ -26,6 +26,7 @@ ORDER: Final[dict[str, int]] = {
     "cookie_extractor_config": 100,
     "http_header_extractor_config": 110,
     "event_schema": 120,
+    "currency_conversion_config": 125,
     "ip_lookups": 130,
     "asn_lookups": 135,
     "bot_detection_enrichment_config": 137,

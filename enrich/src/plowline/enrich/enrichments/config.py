@@ -29,6 +29,7 @@ from plowline.enrich.enrichments.bot_detection import BotDetection
 from plowline.enrich.enrichments.campaign_attribution import CampaignAttribution
 from plowline.enrich.enrichments.cookie_extractor import CookieExtractor
 from plowline.enrich.enrichments.cross_navigation import CrossNavigation
+from plowline.enrich.enrichments.currency_conversion import CurrencyConversion
 from plowline.enrich.enrichments.event_fingerprint import EventFingerprint
 from plowline.enrich.enrichments.files import AssetCache, shared_cache, tracking, using
 from plowline.enrich.enrichments.http_header_extractor import HttpHeaderExtractor
@@ -60,6 +61,7 @@ FACTORIES: Final[dict[str, Factory]] = {
         p, bool(d.get("emitEvent", False)), bool(d.get("anonymousOnly", False))
     ),
     "cookie_extractor_config": lambda p, d, b: CookieExtractor.from_config(p),
+    "currency_conversion_config": lambda p, d, b: CurrencyConversion.from_config(p),
     "http_header_extractor_config": lambda p, d, b: HttpHeaderExtractor.from_config(p),
     "iab_spiders_and_robots_enrichment": lambda p, d, b: SpidersAndRobots.from_config(p, b),
     "javascript_script_config": lambda p, d, b: JavascriptEnrichment.from_config(p),
