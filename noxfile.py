@@ -66,10 +66,12 @@ def _pytest(session: nox.Session, *args: str) -> None:
 
 @nox.session(python=PYTHON, tags=["ci", "static"])
 def lint(session: nox.Session) -> None:
-    """Ruff lint and format check over every Python file."""
+    """Ruff lint and format check over every Python file; the import layering contract."""
     _sync(session)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    # [tool.importlinter] in pyproject.toml: which distribution may import which.
+    session.run("lint-imports", "--no-cache")
 
 
 @nox.session(python=PYTHON, tags=["ci", "static"])

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from plowline.collector.payload import decode, encode
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.conversions import encode_base64url
 from plowline.enrich.enrichments.campaign_attribution import CampaignAttribution
@@ -29,6 +28,7 @@ from plowline.enrich.event import EnrichedEvent
 from plowline.enrich.iglu import IgluValidator
 from plowline.enrich.records import enrich_record
 from plowline.enrich.testing import payload_from_request, write_mmdb
+from plowline.spec.collector_payload import decode, encode
 
 HERE = Path(__file__).resolve().parent
 SCHEMAS = HERE.parent / "tests" / "schemas"

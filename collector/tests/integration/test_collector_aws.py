@@ -13,9 +13,9 @@ import orjson
 import pytest
 from plowline.collector.app import build_sink
 from plowline.collector.config import KinesisSinkConfig, S3SinkConfig, SqsSinkConfig
-from plowline.collector.framing import unpack
-from plowline.collector.payload import CollectorPayload, decode
 from plowline.collector.testing import make_client
+from plowline.spec.collector_payload import CollectorPayload, decode
+from plowline.spec.framing import unpack
 from plowline.streams import Record, Sink, SinkError
 
 pytestmark = pytest.mark.aws

@@ -18,9 +18,9 @@ import pytest
 from confluent_kafka import Consumer
 from plowline.collector.app import build_sink
 from plowline.collector.config import KafkaSinkConfig
-from plowline.collector.framing import unpack
-from plowline.collector.payload import CollectorPayload, decode
 from plowline.collector.testing import free_port, make_client, spawn_collector
+from plowline.spec.collector_payload import CollectorPayload, decode
+from plowline.spec.framing import unpack
 from plowline.streams import Record, Sink
 
 pytestmark = pytest.mark.kafka

@@ -252,7 +252,7 @@ def test_records_a_dead_sink_never_took_are_spilled_and_replayed(tmp_path: Path)
 def test_spilled_payloads_are_framed_on_replay(tmp_path: Path) -> None:
     from functools import partial
 
-    from plowline.collector.framing import Framing, pack, unpack
+    from plowline.spec.framing import Framing, pack, unpack
 
     dead = MemorySink()
     dead.failing = True

@@ -13,7 +13,7 @@ from plowline.collector.config import (
     env_overrides,
     load_config,
 )
-from plowline.collector.framing import Framing
+from plowline.spec.framing import Framing
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "collector.toml"
 

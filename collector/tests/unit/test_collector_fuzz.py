@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from plowline.collector.framing import unpack
-from plowline.collector.payload import decode
 from plowline.collector.testing import Harness, make_harness
+from plowline.spec.collector_payload import decode
+from plowline.spec.framing import unpack
 
 latin1 = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=60)
 token = st.text("abcdefghijklmnopqrstuvwxyz-_ABC0123456789", min_size=1, max_size=20)

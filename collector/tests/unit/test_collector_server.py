@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from plowline.collector.framing import unpack
-from plowline.collector.payload import CollectorPayload, decode
 from plowline.collector.testing import CollectorStartError, end_group, free_port, spawn_collector
+from plowline.spec.collector_payload import CollectorPayload, decode
+from plowline.spec.framing import unpack
 
 TP2 = "/com.snowplowanalytics.snowplow/tp2"
 

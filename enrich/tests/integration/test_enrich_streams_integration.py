@@ -12,11 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from plowline.collector.framing import Framing, encode_batch
-from plowline.collector.payload import encode
 from plowline.enrich.app import EnrichApp
 from plowline.enrich.testing import payload_from_request
 from plowline.enrich.worker import WorkerConfig
+from plowline.spec.collector_payload import encode
+from plowline.spec.framing import Framing, encode_batch
 from plowline.streams import Record, Source, open_sink, open_source
 
 TOTAL = 40

@@ -15,12 +15,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from plowline.collector.framing import Framing, encode_batch
-from plowline.collector.payload import encode
 from plowline.enrich.app import EnrichApp
 from plowline.enrich.cli import main
 from plowline.enrich.testing import payload_from_request
 from plowline.enrich.worker import WorkerConfig
+from plowline.spec.collector_payload import encode
+from plowline.spec.framing import Framing, encode_batch
 from plowline.streams import Record, SinkError, open_sink, open_source
 from plowline.streams.memory import contents, reset
 

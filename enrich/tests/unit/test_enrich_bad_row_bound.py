@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from plowline.collector.framing import Framing, encode_batch, unpack
-from plowline.collector.payload import encode
 from plowline.enrich.badrows import BadRow
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.event import EnrichedEvent
 from plowline.enrich.records import enrich_record
 from plowline.enrich.testing import payload_from_request
+from plowline.spec.collector_payload import encode
+from plowline.spec.framing import Framing, encode_batch, unpack
 
 EMPTY_PAYLOADS = 262_143
 DEFAULT_LIMIT = 100

@@ -6,14 +6,14 @@ import base64
 import json
 
 import pytest
-from plowline.collector.framing import Framing, encode_batch
-from plowline.collector.payload import encode
 from plowline.enrich.badrows import SCHEMAS, BadRow
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.iglu import IgluValidator
 from plowline.enrich.pipeline import enrich
 from plowline.enrich.records import enrich_record
 from plowline.enrich.testing import payload_from_request
+from plowline.spec.collector_payload import encode
+from plowline.spec.framing import Framing, encode_batch
 from plowline.spec.validation import Validator
 
 

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from plowline.collector.payload import encode
 from plowline.collector.testing import CollectorStartError, end_group, free_port, spawn_collector
 from plowline.enrich.testing import payload_from_request
+from plowline.spec.collector_payload import encode
 
 LEN = struct.Struct(">I")
 BADROWS = "iglu:com.snowplowanalytics.snowplow.badrows"

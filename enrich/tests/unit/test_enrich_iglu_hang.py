@@ -15,12 +15,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from plowline.collector.payload import encode
 from plowline.enrich.badrows import BadRow
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.iglu import IgluValidator
 from plowline.enrich.records import enrich_record
 from plowline.enrich.testing import payload_from_request
+from plowline.spec.collector_payload import encode
 from plowline.spec.resolver import Resolver
 from plowline.spec.validation import Validator
 

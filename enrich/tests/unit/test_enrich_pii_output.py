@@ -24,11 +24,11 @@ from typing import IO, Any, TypeVar
 from urllib.parse import quote
 
 import pytest
-from plowline.collector.payload import encode
 from plowline.enrich.badrows import Processor
 from plowline.enrich.event import EnrichedEvent
 from plowline.enrich.outputs import to_outputs
 from plowline.enrich.testing import payload_from_request
+from plowline.spec.collector_payload import encode
 
 CLEAR = "alice@example.com"
 TEST_SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"

@@ -6,13 +6,13 @@ import json
 from typing import Any
 
 import pytest
-from plowline.collector.payload import CollectorPayload
 from plowline.enrich.badrows import BadRow
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.conversions import encode_base64url
 from plowline.enrich.event import EnrichedEvent
 from plowline.enrich.pipeline import enrich, parse_api
 from plowline.enrich.testing import payload_from_request
+from plowline.spec.collector_payload import CollectorPayload
 
 WEB_PAGE = "iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0"
 CONTEXTS = "iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0"

@@ -7,12 +7,12 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from plowline.collector.payload import CollectorPayload, encode
 from plowline.enrich.badrows import BadRow
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.event import EnrichedEvent, tsv_to_json
 from plowline.enrich.pipeline import enrich
 from plowline.enrich.records import enrich_record
+from plowline.spec.collector_payload import CollectorPayload, encode
 
 PATHS = st.sampled_from([
     "/i", "/ice.png", "/com.snowplowanalytics.snowplow/tp2", "/r/tp2",

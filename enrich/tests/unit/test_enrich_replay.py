@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from plowline.collector.payload import encode
 from plowline.enrich.badrows import BadRow
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.event import EnrichedEvent
@@ -15,6 +14,7 @@ from plowline.enrich.pipeline import enrich
 from plowline.enrich.records import enrich_record
 from plowline.enrich.replay import NotReplayableError, replay_line, replay_row
 from plowline.enrich.testing import payload_from_request
+from plowline.spec.collector_payload import encode
 
 TEST_SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 CHECKOUT = "iglu:com.acme/checkout/jsonschema/1-0-0"

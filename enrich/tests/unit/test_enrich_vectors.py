@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 import yaml
-from plowline.collector.payload import CollectorPayload
 from plowline.enrich.badrows import BadRow
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.event import EnrichedEvent
 from plowline.enrich.pipeline import enrich
 from plowline.enrich.testing import payload_from_request
+from plowline.spec.collector_payload import CollectorPayload
 from plowline.spec.validation import Validator
 
 VECTORS = Path(__file__).resolve().parents[3] / "spec" / "vectors"

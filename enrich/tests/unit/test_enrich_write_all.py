@@ -10,10 +10,10 @@ import threading
 from collections.abc import Sequence
 
 import pytest
-from plowline.collector.payload import encode
 from plowline.enrich.app import EnrichApp, write_all
 from plowline.enrich.testing import payload_from_request
 from plowline.enrich.worker import WorkerConfig
+from plowline.spec.collector_payload import encode
 from plowline.streams import Record, SinkFullError, open_sink, open_source
 from plowline.streams.memory import contents, reset
 

@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Literal
 
-from plowline.collector import framing
 from plowline.collector.buffer import BufferSettings, SinkBuffer
 from plowline.collector.config import CollectorConfig, SinkConfig
 from plowline.collector.metrics import Metrics
 from plowline.collector.service import CollectorService
+from plowline.spec import framing
 from plowline.streams import Sink
 
 log = logging.getLogger("plowline.collector")

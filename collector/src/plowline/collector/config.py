@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
-from plowline.collector.framing import Framing
 from plowline.collector.redirects import InvalidHostPatternError, normalise_pattern
+from plowline.spec.framing import Framing
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 ENV_PREFIX: Final = "PLOWLINE_COLLECTOR_"

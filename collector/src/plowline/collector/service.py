@@ -27,9 +27,9 @@ from plowline.collector.cookies import (
     sanitise_cookie_header,
 )
 from plowline.collector.http_types import Request, Response
-from plowline.collector.payload import CollectorPayload, encode
 from plowline.collector.redirects import RedirectPolicy
 from plowline.collector.splitting import fit
+from plowline.spec.collector_payload import CollectorPayload, encode
 
 PIXEL: Final = base64.b64decode("R0lGODlhAQABAPAAAP///wAAACH5BAUAAAAALAAAAAABAAEAAAICRAEAOw==")
 ANONYMOUS_ID: Final = "00000000-0000-0000-0000-000000000000"

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 from plowline.collector import badrows
-from plowline.collector.payload import CollectorPayload, encode
+from plowline.spec.collector_payload import CollectorPayload, encode
 
 
 @dataclass(slots=True)

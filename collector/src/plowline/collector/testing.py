@@ -27,10 +27,10 @@ import orjson
 from plowline.collector.app import CollectorApp, build_app
 from plowline.collector.asgi import AsgiCollector
 from plowline.collector.config import CollectorConfig
-from plowline.collector.framing import unpack
 from plowline.collector.http_types import Response
-from plowline.collector.payload import CollectorPayload, decode
 from plowline.collector.sinks.memory import MemorySink
+from plowline.spec.collector_payload import CollectorPayload, decode
+from plowline.spec.framing import unpack
 
 
 @dataclass

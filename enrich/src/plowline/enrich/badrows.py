@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from plowline.collector.payload import CollectorPayload
 from plowline.enrich.conversions import format_tstamp, is_uuid
 from plowline.enrich.event import EnrichedEvent
 from plowline.enrich.jsonutil import compact
+from plowline.spec.collector_payload import CollectorPayload
 
 VENDOR: Final = "iglu:com.snowplowanalytics.snowplow.badrows"
 SCHEMAS: Final[dict[str, str]] = {

@@ -12,8 +12,6 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
-from plowline.collector.payload import CollectorPayload
-from plowline.collector.payload import encode as encode_payload
 from plowline.enrich import badrows
 from plowline.enrich.adapters import SNOWPLOW_APIS, adapt
 from plowline.enrich.badrows import BadRow
@@ -42,6 +40,8 @@ from plowline.enrich.validation import (
     parse_sdj_text,
     sdj_error,
 )
+from plowline.spec.collector_payload import CollectorPayload
+from plowline.spec.collector_payload import encode as encode_payload
 
 Result = EnrichedEvent | BadRow
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from plowline.collector.payload import CollectorPayload
+from plowline.spec.collector_payload import CollectorPayload
 
 
 @dataclass(slots=True)

@@ -7,12 +7,12 @@ collector_payload_format_violation carrying the raw bytes (base64).
 
 from __future__ import annotations
 
-from plowline.collector.framing import FramingError, unpack
-from plowline.collector.payload import PayloadDecodeError, decode
 from plowline.enrich import badrows
 from plowline.enrich.bounds import bound_bad_rows
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.pipeline import Result, enrich
+from plowline.spec.collector_payload import PayloadDecodeError, decode
+from plowline.spec.framing import FramingError, unpack
 
 
 def enrich_record(record: bytes, ctx: EnrichContext) -> list[Result]:

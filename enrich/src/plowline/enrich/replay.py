@@ -19,13 +19,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from plowline.collector.payload import CollectorPayload
 from plowline.enrich.badrows import SCHEMAS, BadRow
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.jsonutil import JsonError, parse_json
 from plowline.enrich.pipeline import Result, enrich, enrich_raw_event
 from plowline.enrich.raw import RawEvent
 from plowline.enrich.records import enrich_record
+from plowline.spec.collector_payload import CollectorPayload
 
 _KIND_BY_SCHEMA = {uri: kind for kind, uri in SCHEMAS.items()}
 _CUT_LIMIT = 512  # a parameter value of exactly this length may have been cut

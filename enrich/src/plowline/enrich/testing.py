@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
-from plowline.collector.payload import CollectorPayload
+from plowline.spec.collector_payload import CollectorPayload
 
 COLLECTOR: str = "ssc-plowline-test"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-from plowline.collector.payload import CollectorPayload
 from plowline.enrich.adapters import iglu, redirect, snowplow, statusgator, vendors
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.querystring import Pairs
 from plowline.enrich.raw import AdapterFailure, RawEvent, input_data
+from plowline.spec.collector_payload import CollectorPayload
 
 Adapter = Callable[[CollectorPayload, Pairs, EnrichContext], list[RawEvent] | AdapterFailure]
 

@@ -12,11 +12,11 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from plowline.collector.payload import CollectorPayload
 from plowline.enrich.adapters.common import data_params, raw_event, reformat_datetime
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.querystring import Pairs, to_map
 from plowline.enrich.raw import AdapterFailure, RawEvent, input_data
+from plowline.spec.collector_payload import CollectorPayload
 
 VENDOR: Final = "com.callrail"
 TRACKER: Final = "com.callrail-v1"

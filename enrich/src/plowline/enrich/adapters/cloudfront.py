@@ -15,11 +15,11 @@ import re
 from datetime import datetime
 from typing import Any, Final
 
-from plowline.collector.payload import CollectorPayload
 from plowline.enrich.adapters.common import raw_event
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.querystring import Pairs
 from plowline.enrich.raw import AdapterFailure, RawEvent, input_data
+from plowline.spec.collector_payload import CollectorPayload
 
 VENDOR: Final = "com.amazon.aws.cloudfront"
 VERSION: Final = "wd_access_log"

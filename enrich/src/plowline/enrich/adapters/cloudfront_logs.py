@@ -12,12 +12,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Final, cast
 
-from plowline.collector.payload import CollectorPayload
 from plowline.enrich.adapters.cloudfront import PATH
 from plowline.enrich.badrows import BadRow
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.event import EnrichedEvent
 from plowline.enrich.pipeline import enrich
+from plowline.spec.collector_payload import CollectorPayload
 
 COLLECTOR: Final = "plowline-cloudfront-batch"
 _HEADERS: Final = ("#Version:", "#Fields:")

@@ -16,13 +16,13 @@ from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any, Final
 
-from plowline.collector.payload import CollectorPayload
 from plowline.enrich.adapters.common import lookup_schema
 from plowline.enrich.adapters.webhook import UNSTRUCT
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.jsonutil import compact
 from plowline.enrich.querystring import Pairs, QuerystringError, parse_querystring
 from plowline.enrich.raw import AdapterFailure, RawEvent, input_data
+from plowline.spec.collector_payload import CollectorPayload
 
 GA: Final = "com.google.analytics"
 VENDOR: Final = f"{GA}.measurement-protocol"

@@ -12,12 +12,12 @@ import re
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from plowline.collector.payload import CollectorPayload
 from plowline.enrich.adapters.common import collect, iso_millis, lookup_schema, raw_event
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.jsonutil import JsonError, parse_json
 from plowline.enrich.querystring import Pairs, to_map
 from plowline.enrich.raw import AdapterFailure, RawEvent, input_data, not_json
+from plowline.spec.collector_payload import CollectorPayload
 
 VENDOR: Final = "com.hubspot"
 TRACKER: Final = "com.hubspot-v1"

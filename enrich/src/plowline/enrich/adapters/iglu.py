@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from plowline.collector.payload import CollectorPayload
 from plowline.enrich.adapters.webhook import media_type, parse_form, unstruct_event_params
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.jsonutil import JsonError, parse_json
 from plowline.enrich.querystring import Pairs, to_map
 from plowline.enrich.raw import AdapterFailure, RawEvent, input_data, not_iglu, not_json
 from plowline.enrich.validation import parse_iglu_uri, sdj_error
+from plowline.spec.collector_payload import CollectorPayload
 
 VENDOR: Final = "com.snowplowanalytics.iglu"
 TRACKER: Final = "com.snowplowanalytics.iglu-v1"

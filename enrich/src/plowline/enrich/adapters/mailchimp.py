@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from plowline.collector.payload import CollectorPayload
 from plowline.enrich.adapters.common import (
     check_body,
     data_params,
@@ -23,6 +22,7 @@ from plowline.enrich.adapters.common import (
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.querystring import Pairs, to_map
 from plowline.enrich.raw import AdapterFailure, RawEvent, input_data
+from plowline.spec.collector_payload import CollectorPayload
 
 VENDOR: Final = "com.mailchimp"
 TRACKER: Final = "com.mailchimp-v1"

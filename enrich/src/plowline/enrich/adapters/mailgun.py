@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from plowline.collector.payload import CollectorPayload
 from plowline.enrich.adapters.common import (
     camelize,
     cleanup_json_event_values,
@@ -25,6 +24,7 @@ from plowline.enrich.context import EnrichContext
 from plowline.enrich.jsonutil import JsonError, parse_json
 from plowline.enrich.querystring import Pairs, QuerystringError, parse_querystring, to_map
 from plowline.enrich.raw import AdapterFailure, RawEvent, input_data, not_json
+from plowline.spec.collector_payload import CollectorPayload
 
 VENDOR: Final = "com.mailgun"
 TRACKER: Final = "com.mailgun-v1"

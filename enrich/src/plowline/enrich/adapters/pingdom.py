@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from plowline.collector.payload import CollectorPayload
 from plowline.enrich.adapters.common import lookup_schema, raw_event
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.jsonutil import JsonError, parse_json
 from plowline.enrich.querystring import Pairs
 from plowline.enrich.raw import AdapterFailure, RawEvent, input_data, not_json
+from plowline.spec.collector_payload import CollectorPayload
 
 VENDOR: Final = "com.pingdom"
 TRACKER: Final = "com.pingdom-v1"

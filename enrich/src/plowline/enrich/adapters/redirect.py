@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from plowline.collector.payload import CollectorPayload
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.conversions import decode_base64url, encode_base64url
 from plowline.enrich.jsonutil import JsonError, compact, parse_json
 from plowline.enrich.querystring import Pairs, to_map
 from plowline.enrich.raw import AdapterFailure, RawEvent, input_data, not_json
+from plowline.spec.collector_payload import CollectorPayload
 
 URI_REDIRECT: Final = "iglu:com.snowplowanalytics.snowplow/uri_redirect/jsonschema/1-0-0"
 UNSTRUCT: Final = "iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0"

@@ -16,11 +16,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from plowline.collector.payload import CollectorPayload
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.jsonutil import JsonError, compact, parse_json
 from plowline.enrich.querystring import Pairs, to_map
 from plowline.enrich.raw import AdapterFailure, RawEvent, input_data, not_json
+from plowline.spec.collector_payload import CollectorPayload
 
 if TYPE_CHECKING:
     from plowline.enrich.adapters import Adapter

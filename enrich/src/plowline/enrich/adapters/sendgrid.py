@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from plowline.collector.payload import CollectorPayload
 from plowline.enrich.adapters.common import (
     check_body,
     cleanup_json_event_values,
@@ -21,6 +20,7 @@ from plowline.enrich.context import EnrichContext
 from plowline.enrich.jsonutil import JsonError, parse_json
 from plowline.enrich.querystring import Pairs, to_map
 from plowline.enrich.raw import AdapterFailure, RawEvent, input_data, not_json
+from plowline.spec.collector_payload import CollectorPayload
 
 VENDOR: Final = "com.sendgrid"
 TRACKER: Final = "com.sendgrid-v3"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from plowline.collector.payload import CollectorPayload
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.querystring import Pairs, to_map
 from plowline.enrich.raw import AdapterFailure, RawEvent, input_data
 from plowline.enrich.validation import Criterion, check_sdj, parse_sdj_text
+from plowline.spec.collector_payload import CollectorPayload
 
 VENDOR: Final = "com.snowplowanalytics.snowplow"
 CONTENT_TYPES: Final = (

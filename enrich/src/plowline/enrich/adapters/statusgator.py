@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from plowline.collector.payload import CollectorPayload
 from plowline.enrich.adapters.webhook import media_type, parse_form, unstruct_event_params
 from plowline.enrich.context import EnrichContext
 from plowline.enrich.querystring import Pairs, to_map
 from plowline.enrich.raw import AdapterFailure, RawEvent, input_data
+from plowline.spec.collector_payload import CollectorPayload
 
 VENDOR: Final = "com.statusgator"
 TRACKER: Final = "com.statusgator-v1"

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Final
 
-from plowline.collector.payload import CollectorPayload
 from plowline.enrich.adapters.common import (
     check_body,
     circe_get_string,
@@ -26,6 +25,7 @@ from plowline.enrich.context import EnrichContext
 from plowline.enrich.jsonutil import JsonError, parse_json
 from plowline.enrich.querystring import Pairs, to_map
 from plowline.enrich.raw import AdapterFailure, RawEvent, input_data, not_json
+from plowline.spec.collector_payload import CollectorPayload
 
 VENDOR: Final = "com.urbanairship.connect"
 TRACKER: Final = "com.urbanairship.connect-v1"
