@@ -9,13 +9,38 @@ from plowline.conformance.cli import build_parser, main
 
 
 def test_defaults() -> None:
+    # host, port and cookie name are settled in run(): the flag, else --collector-config's,
+    # else 127.0.0.1, 9090 and micro.
     args = build_parser().parse_args(["up"])
-    assert args.port == 9090
-    assert args.host == "127.0.0.1"
+    assert args.port is None
+    assert args.host is None
     assert args.persist is None
     assert args.schemas == []
     assert args.output is None
-    assert args.cookie_name == "micro"
+    assert args.cookie_name is None
+    assert args.collector_config is None
+    assert args.iglu is None
+
+
+def test_micro_options() -> None:
+    args = build_parser().parse_args(
+        ["up", "--collector-config", "micro.conf", "--iglu", "iglu.json", "--yauaa"]
+    )
+    assert args.collector_config == Path("micro.conf")
+    assert args.iglu == Path("iglu.json")
+    assert args.yauaa is True
+    assert build_parser().parse_args(["up", "--config", "m.conf"]).collector_config == Path(
+        "m.conf"
+    )
+
+
+def test_help_shows_micro_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["up", "--help"])
+    text = capsys.readouterr().out
+    for flag in ("--collector-config", "--iglu", "--output-tsv", "--output-json",
+                 "--destination", "--no-storage", "--yauaa"):  # fmt: skip
+        assert flag in text
 
 
 def test_options() -> None:

@@ -104,6 +104,7 @@ class Pipeline:
         max_queue_bytes: int = 1024 * 1024,
         journal: bool = False,
         report: Callable[[str], None] | None = None,
+        resolver_config: Path | None = None,
     ) -> None:
         self.store = store
         self.schema_dirs = list(schema_dirs)
@@ -115,6 +116,7 @@ class Pipeline:
         self.report = report or (lambda line: print(line, file=sys.stderr, flush=True))
         self.max_queue_bytes = max_queue_bytes
         self.journal = journal
+        self.resolver_config = resolver_config
         self.status = PipelineStatus()
         # (stream, record, journal seq or None)
         self._queue: deque[tuple[str, bytes, int | None]] = deque()
@@ -155,7 +157,7 @@ class Pipeline:
         self._roots = [data_path("schemas"), *dirs]
         if self._loader is not None:
             self._loader.set_roots(self._roots)
-        validator = IgluValidator.from_resolver_file(None, dirs)
+        validator = IgluValidator.from_resolver_file(self.resolver_config, dirs)
         enrichments = []
         if self.enrichments_dir is not None:
             # Errors here are fatal at start (EnrichmentConfigError names the file and why).

@@ -50,6 +50,7 @@ class UpOptions:
     output: OutputFormat | None = None
     cookie_name: str = "micro"
     schema_poll_seconds: float = 1.0
+    resolver_config: Path | None = None  # --iglu: an Iglu resolver config, as Micro takes it
     collector_overrides: dict[str, object] = field(default_factory=dict)
 
 
@@ -65,8 +66,20 @@ def collector_config(options: UpOptions) -> CollectorConfig:
         "buffer": {"linger_ms": 2, "drain_timeout_seconds": 30, "max_bytes": COLLECTOR_BYTES},
         "metrics": {"enabled": False},
     }
-    data.update(options.collector_overrides)
-    return CollectorConfig.model_validate(data)
+    return CollectorConfig.model_validate(_merged(data, options.collector_overrides))
+
+
+def _merged(base: dict[str, object], over: dict[str, object]) -> dict[str, object]:
+    """``over`` on ``base``, section by section (a collector config's cookie block keeps the
+    defaults it does not name)."""
+    merged = dict(base)
+    for key, value in over.items():
+        current = merged.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            merged[key] = _merged(current, value)
+        else:
+            merged[key] = value
+    return merged
 
 
 class CountingBuffer(SinkBuffer):
@@ -212,6 +225,7 @@ class UpServer:
                 poll_seconds=options.schema_poll_seconds,
                 journal=options.persist is not None,
                 report=self._say,
+                resolver_config=options.resolver_config,
             )
             good, bad = self.pipeline.sink("good"), self.pipeline.sink("bad")
             self.collector: CollectorApp = build_collector(collector_config(options), good, bad)
