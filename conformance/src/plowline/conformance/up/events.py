@@ -32,6 +32,10 @@ PAYLOAD_SCHEMA_PREFIX: Final = "iglu:com.snowplowanalytics.snowplow/CollectorPay
 FAILURE_KEY: Final = "contexts_com_snowplowanalytics_snowplow_failure_1"
 _ENRICHED_KINDS: Final = ("schema_violations", "enrichment_failures")
 _JSON_FIELDS: Final = frozenset({"contexts", "derived_contexts", "unstruct_event"})
+# The enriched TSV carries entities in contexts 1-0-1; Micro's JSON is the Scala analytics
+# SDK's, which writes them in contexts 1-0-0 (snowplow-scala-analytics-sdk SnowplowEvent.scala,
+# `ContextsUri`).
+SDK_CONTEXTS_SCHEMA: Final = "iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0"
 log = logging.getLogger("plowline.up")
 
 
@@ -159,6 +163,10 @@ def event_schema(event: dict[str, Any]) -> str | None:
 def good_item(event: EnrichedEvent, raw: RawEvent | None) -> GoodItem:
     tsv = event.to_tsv()
     full = tsv_to_json(tsv, lossy=False)
+    for name in ("contexts", "derived_contexts"):
+        wrapper = full.get(name)
+        if wrapper:
+            wrapper["schema"] = SDK_CONTEXTS_SCHEMA
     flat = flatten(full)
     contexts = [str(c.get("schema")) for c in event.contexts + event.derived_contexts]
     schema = event_schema(full)
