@@ -2,8 +2,9 @@
 
 One connection keeps one PostgreSQL backend busy, which is one core; a second connection lets
 the database use the second one. `ParallelLoader` hands whole batches to workers; every batch
-is still one transaction with its manifest row, and `run_parallel` commits source records
-strictly in order, only once every earlier batch is in the database.
+is still one transaction with its manifest row, and `run_parallel` (the StreamRunner with
+batches in flight) commits source records strictly in order, only once every earlier batch is
+in the database.
 
 Workers are threads when the native encoder is on (it releases the GIL, so Python's share is
 small), and spawned processes when it is off (the pure-Python path is CPU-bound under the GIL).
@@ -15,7 +16,6 @@ import multiprocessing
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, TextIO
@@ -23,8 +23,9 @@ from typing import Any, TextIO
 from plowline.storage.copyplans import native_wanted
 from plowline.storage.postgres import LoadResult, PostgresLoader
 from plowline.storage.prepare import streaming_gc
-from plowline.storage.runner import Finisher, Progress, Stopper, gather_batch, idle_over
+from plowline.storage.runner import BatchEnd, Progress, Stopper, loader_runner
 from plowline.streams import Record, Sink, Source
+from plowline.streams.runner import Deferred
 
 # One loader per worker (thread or process): loaders hold a connection and table state.
 _WORKER = threading.local()
@@ -103,27 +104,17 @@ def run_parallel(
     stop = stop or Stopper()
     out = out or sys.stderr
     p = Progress(started=time.monotonic())
-    last_data = time.monotonic()
-    inflight: deque[tuple[list[Record], Future[LoadResult]]] = deque()
-    finish = Finisher(source, bad_sink, p, progress_every, out)
+    end = BatchEnd(p, progress_every, out)
 
-    def finish_head() -> None:
-        records, future = inflight.popleft()
-        finish(records, future.result())  # every earlier batch is already committed
+    def load(records: list[Record]) -> Deferred:
+        future = loader.submit([r.value for r in records])
+        return lambda: end(records, future.result())  # every earlier batch is already written
 
     with streaming_gc():
-        while True:
-            while inflight and (inflight[0][1].done() or len(inflight) >= 2 * loader.workers):
-                finish_head()
-            records = [] if stop.stopped else gather_batch(source, batch_size, max_wait, stop)
-            now = time.monotonic()
-            if records:
-                last_data = now
-                inflight.append((records, loader.submit([r.value for r in records])))
-                continue
-            while inflight:
-                finish_head()
-            if stop.stopped or idle_over(source, idle_exit, now - last_data):
-                break
+        runner = loader_runner(
+            source, load, bad_sink, batch_size=batch_size, max_wait=max_wait,
+            depth=2 * loader.workers,
+        )  # fmt: skip
+        runner.run(lambda: stop.stopped, idle_exit)
     print(f"plowline-load: done {p.line()}", file=out, flush=True)
     return p

@@ -1,4 +1,5 @@
-"""Drive a loader from a stream source: batch, load, write bad rows, then commit."""
+"""Drive a loader from a stream source: plowline.streams' StreamRunner with the load as its
+process step (batch, load, write bad rows, flush them, then commit)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import FrameType
 from typing import Protocol, TextIO, runtime_checkable
@@ -14,7 +15,8 @@ from typing import Protocol, TextIO, runtime_checkable
 from plowline.storage.postgres import LoadResult, Staged
 from plowline.storage.prepare import streaming_gc
 from plowline.storage.s3loader import S3Loader
-from plowline.streams import Record, Sink, Source, end_of_input, write_all
+from plowline.streams import Outputs, Record, Sink, Source, StreamRunner, end_of_input
+from plowline.streams.runner import Deferred, Process
 
 
 class BatchLoader(Protocol):
@@ -60,49 +62,23 @@ class Stopper:
         signal.signal(signal.SIGTERM, handle)
 
 
-def gather_batch(source: Source, size: int, wait: float, stop: Stopper) -> list[Record]:
-    batch: list[Record] = []
-    deadline = time.monotonic() + wait
-    while len(batch) < size and not stop.stopped:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
-        got = source.poll(max_records=size - len(batch), timeout=min(left, 1.0))
-        if not got:
-            break  # drained for now: load what we have, or let the caller check idle/stop
-        batch.extend(got)
-    return batch
-
-
 def idle_over(source: Source, idle_exit: float | None, quiet: float) -> bool:
     """Whether a loader idle for `quiet` seconds stops: once idle past `idle_exit`, a source
     holding an incomplete last record (a followed file) hands it out first (one more batch)."""
     return idle_exit is not None and quiet >= idle_exit and not end_of_input(source)
 
 
-class Finisher:
-    """The end of a batch, in source order: bad rows out, then the source commit (only now:
-    the batch is in the database and its bad rows are flushed), then progress."""
+class BatchEnd:
+    """The loader half of a batch's end, run by the StreamRunner in source order: progress
+    counts and lines; the runner then writes the bad rows (write_all, so a full bad-row sink
+    takes them in parts), flushes the bad-row sink and only then commits the batch."""
 
-    def __init__(
-        self,
-        source: Source,
-        bad_sink: Sink | None,
-        progress: Progress,
-        every: float,
-        out: TextIO,
-    ) -> None:
-        self._source, self._bad, self._p = source, bad_sink, progress
-        self._every, self._out = every, out
+    def __init__(self, progress: Progress, every: float, out: TextIO) -> None:
+        self._p, self._every, self._out = progress, every, out
         self._last_print = time.monotonic()
 
-    def __call__(self, records: list[Record], result: LoadResult) -> None:
+    def __call__(self, records: Sequence[Record], result: LoadResult) -> Outputs:
         p = self._p
-        if result.bad and self._bad is not None:
-            # A full bad-row sink takes part of a chunk: write_all flushes and offers the rest.
-            write_all(self._bad, [Record(b) for b in result.bad])
-            self._bad.flush()
-        self._source.commit(records)
         p.records += len(records)
         p.loaded += result.loaded
         p.bad += len(result.bad)
@@ -110,6 +86,49 @@ class Finisher:
         if time.monotonic() - self._last_print >= self._every:
             print(f"plowline-load: {p.line()}", file=self._out, flush=True)
             self._last_print = time.monotonic()
+        return {"bad": [Record(b) for b in result.bad]}
+
+
+def loader_runner(
+    source: Source,
+    process: Process,
+    bad_sink: Sink | None,
+    *,
+    batch_size: int,
+    max_wait: float,
+    depth: int,
+) -> StreamRunner:
+    """The StreamRunner every loader loop is: batches of up to `batch_size` records gathered
+    for up to `max_wait` seconds, a commit after each batch (its rows are in the database and
+    its bad rows flushed), `depth` batches in flight."""
+    return StreamRunner(
+        source,
+        {"bad": bad_sink if bad_sink is not None else _Discard()},
+        process,
+        batch_size=batch_size,
+        gather=max_wait,
+        commit_interval=0,
+        depth=depth,
+    )
+
+
+class _Discard:
+    """No bad-row sink configured: bad rows are counted and dropped (as before)."""
+
+    url = "discard:"
+    max_record_bytes = 1 << 62
+
+    def write(self, records: Sequence[Record]) -> None:
+        return None
+
+    def flush(self, timeout: float = 10.0) -> None:
+        return None
+
+    def healthy(self) -> bool:
+        return True
+
+    def close(self, timeout: float = 10.0) -> None:
+        return None
 
 
 def run_batches(
@@ -128,34 +147,26 @@ def run_batches(
     stop = stop or Stopper()
     out = out or sys.stderr
     p = Progress(started=time.monotonic())
-    last_data = time.monotonic()
-    finish = Finisher(source, bad_sink, p, progress_every, out)
+    end = BatchEnd(p, progress_every, out)
     staged_loader = loader if isinstance(loader, StagedLoader) else None
-    pending: tuple[list[Record], Future[Staged]] | None = None
     with (
         streaming_gc(),
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="plowline-stage") as pool,
     ):
-        while True:
-            records = [] if stop.stopped else gather_batch(source, batch_size, max_wait, stop)
-            now = time.monotonic()
-            if records:
-                last_data = now
-                values = [r.value for r in records]
-                if staged_loader is None:
-                    finish(records, loader.load(values))
-                else:
-                    # Stage this batch in the worker while the previous one is applied.
-                    staged = pool.submit(staged_loader.stage, values)
-                    if pending is not None:
-                        finish(pending[0], staged_loader.apply(pending[1].result()))
-                    pending = (records, staged)
-                    continue
-            if pending is not None and staged_loader is not None:
-                finish(pending[0], staged_loader.apply(pending[1].result()))
-                pending = None
-            if stop.stopped or idle_over(source, idle_exit, now - last_data):
-                break
+
+        def load(records: list[Record]) -> Outputs | Deferred:
+            values = [r.value for r in records]
+            if staged_loader is None:
+                return end(records, loader.load(values))
+            # Stage this batch in the worker while the previous one is applied.
+            staged = pool.submit(staged_loader.stage, values)
+            return lambda: end(records, staged_loader.apply(staged.result()))
+
+        runner = loader_runner(
+            source, load, bad_sink, batch_size=batch_size, max_wait=max_wait,
+            depth=0 if staged_loader is None else 1,
+        )  # fmt: skip
+        runner.run(lambda: stop.stopped, idle_exit)
     print(f"plowline-load: done {p.line()}", file=out, flush=True)
     return p
 

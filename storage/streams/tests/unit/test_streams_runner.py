@@ -205,3 +205,68 @@ def test_a_channel_without_a_sink_is_an_error() -> None:
     with pytest.raises(KeyError, match="pii"):
         runner.step()
     assert committed("run-nochannel") == 0
+
+
+def test_deferred_batches_are_written_and_committed_in_source_order_within_depth() -> None:
+    fill("run-deferred", [str(i).encode() for i in range(6)])
+    reset("run-deferred-good")
+    calls: list[str] = []
+
+    def step(records: list[Record]) -> Callable[[], Outputs]:
+        tag = records[0].value.decode()
+        calls.append(f"submit {tag}")
+
+        def done() -> Outputs:
+            calls.append(f"done {tag}")
+            return {"good": records}
+
+        return done
+
+    runner = StreamRunner(
+        open_source("memory://run-deferred", group="g"),
+        {"good": open_sink("memory://run-deferred-good")},
+        step,
+        batch_size=2,
+        poll_timeout=0,
+        commit_interval=0,
+        depth=1,
+    )
+    runner.step()
+    assert calls == ["submit 0"]  # in flight, nothing written or committed
+    assert committed("run-deferred") == 0
+    runner.step()  # the next batch is submitted before the first is finished
+    assert calls == ["submit 0", "submit 2", "done 0"]
+    assert committed("run-deferred") == 2
+    runner.run(lambda: False, idle_exit=0)
+    assert [c for c in calls if c.startswith("done")] == ["done 0", "done 2", "done 4"]
+    assert contents("run-deferred-good") == [str(i).encode() for i in range(6)]
+    assert committed("run-deferred") == 6
+
+
+def test_gather_fills_a_batch_from_several_polls() -> None:
+    fill("run-gather", [str(i).encode() for i in range(7)])
+    sizes: list[int] = []
+
+    class Trickle:
+        """Hands out at most 2 records per poll."""
+
+        def __init__(self) -> None:
+            self.inner = open_source("memory://run-gather", group="g")
+
+        def poll(self, max_records: int = 500, timeout: float = 1.0) -> list[Record]:
+            return self.inner.poll(min(max_records, 2), 0)
+
+        def commit(self, records: Sequence[Record]) -> None:
+            self.inner.commit(records)
+
+        def close(self) -> None:
+            self.inner.close()
+
+    def step(records: list[Record]) -> Outputs:
+        sizes.append(len(records))
+        return {}
+
+    runner = StreamRunner(Trickle(), {}, step, batch_size=5, gather=5.0, poll_timeout=0.01)
+    runner.run(lambda: False, idle_exit=0)
+    assert sizes == [5, 2]
+    assert committed("run-gather") == 7

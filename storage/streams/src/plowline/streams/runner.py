@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -70,8 +71,13 @@ Outputs = Mapping[str, Sequence[Record]]
 """What a process step makes of one batch: records per output channel ("good", "bad", ...)."""
 
 
+Deferred = Callable[[], Outputs]
+"""A process step's result still being computed (a future's result): the runner calls it when
+the batch's turn to be written comes, up to `depth` batches later."""
+
+
 class Process(Protocol):
-    def __call__(self, records: list[Record], /) -> Outputs: ...
+    def __call__(self, records: list[Record], /) -> Outputs | Deferred: ...
 
 
 @dataclass
@@ -87,7 +93,10 @@ class StreamRunner:
 
     `sinks` maps each channel the step may return to its sink; a channel without a sink is an
     error (a stage that drops a channel says so in its step). `commit_interval=0` commits
-    after every batch.
+    after every batch. `gather` > 0 keeps polling up to that many seconds to fill a batch of
+    `batch_size` (loaders want large batches). A step may return a `Deferred` (work handed
+    to a thread or process pool): up to `depth` batches are then in flight while the next are
+    polled, and they are written, and later committed, strictly in source order.
     """
 
     def __init__(
@@ -101,6 +110,8 @@ class StreamRunner:
         commit_interval: float = 1.0,
         max_uncommitted: int | None = None,
         flush_timeout: float = 10.0,
+        gather: float = 0.0,
+        depth: int = 0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.source = source
@@ -111,7 +122,11 @@ class StreamRunner:
         self.commit_interval = commit_interval
         self.max_uncommitted = max_uncommitted if max_uncommitted is not None else 20 * batch_size
         self.flush_timeout = flush_timeout
+        self.gather = gather
+        self.depth = depth
         self.stats = RunnerStats()
+        self._inflight: deque[tuple[list[Record], Deferred]] = deque()
+        self._stopped: Callable[[], bool] = lambda: False
         self._clock = clock
         self._pending: list[Record] = []  # written to the sinks, not yet committed
         self._last_commit = clock()
@@ -122,21 +137,54 @@ class StreamRunner:
     def uncommitted(self) -> int:
         return len(self._pending)
 
+    def _poll(self) -> list[Record]:
+        if self.gather <= 0:
+            return self.source.poll(self.batch_size, self.poll_timeout)
+        batch: list[Record] = []
+        deadline = self._clock() + self.gather
+        while len(batch) < self.batch_size and not self._stopped():
+            left = deadline - self._clock()
+            if left <= 0:
+                break
+            got = self.source.poll(self.batch_size - len(batch), min(left, self.poll_timeout))
+            if not got:
+                break  # drained for now: process what we have
+            batch.extend(got)
+        return batch
+
+    def _write(self, records: list[Record], outputs: Outputs) -> None:
+        for channel, out in outputs.items():
+            if not out:
+                continue
+            sink = self.sinks.get(channel)
+            if sink is None:
+                raise KeyError(f"the process step returned channel {channel!r} with no sink")
+            write_all(sink, out)
+        self._pending.extend(records)
+
+    def _finish(self, keep: int = 0) -> None:
+        """Write the oldest in-flight batches until at most `keep` are left (source order)."""
+        while len(self._inflight) > keep:
+            records, deferred = self._inflight[0]
+            outputs = deferred()
+            self._inflight.popleft()
+            self._write(records, outputs)
+
     def step(self) -> int:
         """Poll, process and write one batch; commit if one is due. Returns records read."""
-        records = self.source.poll(self.batch_size, self.poll_timeout)
+        records = [] if self._stopped() else self._poll()
         if records:
-            outputs = self.process(records)
-            for channel, out in outputs.items():
-                if not out:
-                    continue
-                sink = self.sinks.get(channel)
-                if sink is None:
-                    raise KeyError(f"the process step returned channel {channel!r} with no sink")
-                write_all(sink, out)
-            self._pending.extend(records)
+            result = self.process(records)
             self.stats.records += len(records)
             self.stats.batches += 1
+            if callable(result):
+                self._inflight.append((records, result))
+                self._finish(keep=self.depth)
+            else:
+                self._finish()
+                self._write(records, result)
+        else:
+            self._finish()  # the source ran dry: nothing is gained by holding batches back
         if self._pending and (
             not records  # the source ran dry: nothing to gain by waiting
             or len(self._pending) >= self.max_uncommitted
@@ -166,6 +214,7 @@ class StreamRunner:
         """
         self.stats.revokes += 1
         try:
+            self._finish()
             self.commit()
         except Exception:
             log.warning(
@@ -175,12 +224,14 @@ class StreamRunner:
                 exc_info=True,
             )
             self._pending = []
+            self._inflight.clear()
 
     def run(self, stopped: Callable[[], bool], idle_exit: float | None = None) -> RunnerStats:
         """Step until `stopped()` (or the source gave nothing for `idle_exit` seconds), then
         flush and commit what was written. A source holding an incomplete last record (a
         followed file) hands it out before an idle exit: one more batch."""
         idle_since = self._clock()
+        self._stopped = stopped
         while not stopped():
             if self.step():
                 idle_since = self._clock()
@@ -192,5 +243,6 @@ class StreamRunner:
                 break
         # On an error the loop never gets here: nothing more is committed, what was written
         # and not committed is read again after a restart.
+        self._finish()
         self.commit()
         return self.stats
