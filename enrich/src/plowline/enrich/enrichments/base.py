@@ -30,6 +30,7 @@ ORDER: Final[dict[str, int]] = {
     "ip_lookups": 130,
     "asn_lookups": 135,
     "bot_detection_enrichment_config": 137,
+    "weather_enrichment_config": 138,
     "javascript_script_config": 140,
     "sql_query_enrichment_config": 150,
     "api_request_enrichment_config": 160,

@@ -40,6 +40,7 @@ from plowline.enrich.enrichments.pii import PiiPseudonymizer
 from plowline.enrich.enrichments.referer_parser import RefererParser
 from plowline.enrich.enrichments.sql_query import SqlQuery
 from plowline.enrich.enrichments.ua_parser import UaParser
+from plowline.enrich.enrichments.weather import Weather
 from plowline.enrich.validation import SchemaValidator, parse_iglu_uri
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ FACTORIES: Final[dict[str, Factory]] = {
     "api_request_enrichment_config": lambda p, d, b: ApiRequest.from_config(p),
     "sql_query_enrichment_config": lambda p, d, b: SqlQuery.from_config(p),
     "cross_navigation_config": lambda p, d, b: CrossNavigation(),
+    "weather_enrichment_config": lambda p, d, b: Weather.from_config(p),
 }
 
 
