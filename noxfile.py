@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import glob
 import os
+import shutil
 import tomllib
 from pathlib import Path
 
 import nox
+from nox.command import CommandFailed
 
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_existing_virtualenvs = True
@@ -94,10 +96,11 @@ def spec(session: nox.Session) -> None:
     session.run("plowline-spec", "check")
 
 
-@nox.session(python=PYTHON, tags=["ci"])
+# Not in `-t ci`: CI runs every member's unit tests once, installed from its wheel (`wheels`).
+@nox.session(python=PYTHON)
 @nox.parametrize("component", list(MEMBERS))
 def unit(session: nox.Session, component: str) -> None:
-    """Unit tests of one workspace member (no services; loopback only)."""
+    """Unit tests of one workspace member in the workspace venv (no services; loopback only)."""
     _sync(session)
     manifest = ROOT / MEMBERS[component] / "Cargo.toml"
     if manifest.exists():  # a Rust extension: its own Rust unit tests first
@@ -115,6 +118,92 @@ def integration(session: nox.Session) -> None:
     dirs = [str(m / "tests" / "integration") for m in MEMBERS.values()]
     # The end-to-end conformance tier runs in the `conformance` session, with its reports.
     _pytest(session, *[d for d in dirs if Path(ROOT, d).exists()], f"--ignore={E2E_TESTS}")
+
+
+# What a distribution's unit tests need beyond its own dependencies (versions from uv.lock).
+WHEEL_TEST_TOOLS = ("pytest", "pytest-timeout", "hypothesis", "openapi-spec-validator")
+# To-do: unit tests that read the source checkout (trackers/python/driver, mutants/), so cannot
+# run against an installed wheel yet; `wheels` runs them in the workspace environment instead.
+WHEEL_TODO: dict[str, tuple[str, ...]] = {
+    "conformance": (
+        "conformance/tests/unit/test_conformance_mutants.py",
+        "conformance/tests/unit/test_conformance_python_tracker.py",
+    ),
+}
+
+
+@nox.session(python=PYTHON, tags=["ci"])
+def wheels(session: nox.Session) -> None:
+    """Build every wheel; install each alone in a fresh venv, count its deps, run its unit tests."""
+    tmp = Path(session.create_tmp())
+    dist = tmp / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    session.run("uv", "build", "--all-packages", "--wheel", "--out-dir", str(dist), external=True)
+    # Third-party versions come from the lock; plowline-* only from the wheels just built.
+    constraints = tmp / "constraints.txt"
+    session.run(
+        "uv", "export", "--frozen", "--all-packages", "--all-extras", "--group", "dev",
+        "--no-emit-workspace", "--no-hashes", "--no-header", "--output-file", str(constraints),
+        external=True, silent=True,
+    )  # fmt: skip
+    counts: dict[str, tuple[int, int]] = {}
+    failed: list[str] = []
+    for component, member in MEMBERS.items():
+        project = tomllib.loads((ROOT / member / "pyproject.toml").read_text())
+        name = project["project"]["name"]
+        venv = tmp / f"venv-{component}"
+        session.run("uv", "venv", "-q", "--clear", "--python", PYTHON, str(venv), external=True)
+        python = str(venv / "bin" / "python")
+        install = (
+            "uv", "pip", "install", "--quiet", "--python", python,
+            "--find-links", str(dist), "--constraint", str(constraints),
+        )  # fmt: skip
+        session.run(*install, name, external=True)
+        base = _third_party(session, python)
+        extras = sorted(project["project"].get("optional-dependencies", {}))
+        session.run(*install, f"{name}[{','.join(extras)}]" if extras else name, external=True)
+        counts[name] = (base, _third_party(session, python))
+        # Test-only: the member's `test` dependency group and the helpers its wheel excludes.
+        helpers = project.get("dependency-groups", {}).get("test", [])
+        session.run(*install, *WHEEL_TEST_TOOLS, *helpers, external=True)
+        site = Path(
+            session.run(
+                python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))",
+                external=True, silent=True,
+            ).strip()  # type: ignore[union-attr]
+        )  # fmt: skip
+        wheel_config = project.get("tool", {}).get("hatch", {}).get("build", {})
+        for excluded in wheel_config.get("targets", {}).get("wheel", {}).get("exclude", []):
+            source = ROOT / member / excluded
+            shutil.copy(source, site / source.relative_to(ROOT / member / "src"))
+        manifest = ROOT / member / "Cargo.toml"
+        if manifest.exists():  # a Rust extension: its own Rust unit tests first
+            cargo = ("cargo", "test", "--release", "--manifest-path", str(manifest))
+            session.run(*cargo, external=True)
+        ignored = [f"--ignore={path}" for path in WHEEL_TODO.get(component, ())]
+        try:
+            session.run(
+                python, "-m", "pytest", "-p", "no:cacheprovider", str(member / "tests" / "unit"),
+                *ignored, *session.posargs, external=True,
+            )  # fmt: skip
+        except CommandFailed:
+            failed.append(name)
+    session.log("third-party packages per distribution (alone / with every extra):")
+    for name, (base, full) in counts.items():
+        session.log(f"  {name:<22} {base:>3} / {full:>3}")
+    if failed:
+        session.error(f"unit tests fail when installed from the wheel: {failed}")
+    if todo := [path for paths in WHEEL_TODO.values() for path in paths]:
+        _sync(session)
+        _pytest(session, *todo)
+
+
+def _third_party(session: nox.Session, python: str) -> int:
+    """How many distributions installed in a venv are not plowline-*."""
+    frozen = session.run("uv", "pip", "freeze", "--python", python, external=True, silent=True)
+    # silent=True mixes in stderr ("Using Python ... environment"): count requirement lines only.
+    pins = [line for line in str(frozen).splitlines() if "==" in line or " @ " in line]
+    return sum(1 for line in pins if not line.startswith("plowline-"))
 
 
 @nox.session(venv_backend="none", tags=["ci"])
