@@ -41,7 +41,7 @@ def _object_key(prefix: str, ext: str) -> str:
 
 
 def _framed_object(values: Sequence[bytes]) -> bytes:
-    """One gzip'd §2.6 batch per object, readable with ``plowline.collector.framing.unpack``."""
+    """One gzip'd §2.6 batch per object, readable with ``plowline.spec.framing.unpack``."""
     return framing.encode_batch(values, framing.Framing.GZIP)
 
 
