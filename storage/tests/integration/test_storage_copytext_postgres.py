@@ -34,7 +34,8 @@ _EXAMPLE = itertools.count()  # each example loads into schemas of its own
 
 
 def _dump(conn: psycopg.Connection[Any], schema: str) -> dict[str, list[str]]:
-    """Every table of a schema (but the load manifest) as sorted COPY lines."""
+    """Every table of a schema (but the load manifest) as sorted COPY lines, without
+    atomic.events.load_tstamp (each load's own time: never the same on two paths)."""
     tables = conn.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
         "AND table_name <> 'plowline_load_manifest'",
@@ -42,8 +43,15 @@ def _dump(conn: psycopg.Connection[Any], schema: str) -> dict[str, list[str]]:
     ).fetchall()
     out: dict[str, list[str]] = {}
     for (table,) in tables:
-        query = sql.SQL("COPY (SELECT * FROM {}.{}) TO STDOUT").format(
-            sql.Identifier(schema), sql.Identifier(table)
+        names = conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
+            "AND table_name = %s AND column_name <> 'load_tstamp' ORDER BY ordinal_position",
+            (schema, table),
+        ).fetchall()
+        query = sql.SQL("COPY (SELECT {} FROM {}.{}) TO STDOUT").format(
+            sql.SQL(", ").join(sql.Identifier(n) for (n,) in names),
+            sql.Identifier(schema),
+            sql.Identifier(table),
         )
         with conn.cursor() as cur, cur.copy(query) as copy:
             text = b"".join(bytes(chunk) for chunk in copy).decode()

@@ -57,7 +57,9 @@ def loader(dsn: str) -> Any:
 
 def test_atomic_events_layout(loader: PostgresLoader, dsn: str) -> None:
     cols = columns(dsn, "events")
-    assert len(cols) == 128
+    assert len(cols) == 129  # the 128 non-JSON enriched fields and load_tstamp
+    assert cols["load_tstamp"] == ("timestamp without time zone", "YES")
+    assert cols["geo_region"][0] == "character varying"
     assert cols["event_id"] == ("uuid", "NO")
     for name in ("collector_tstamp", "v_collector", "v_etl"):
         assert cols[name][1] == "NO"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import hypothesis.strategies as st
@@ -47,7 +48,7 @@ def test_events_entities_and_reload(db: Path) -> None:
         row = loader.conn.execute("SELECT count(*) FROM atomic.events").fetchone()
         assert row == (90,)
     assert count(db, "events") == 90
-    assert cols(db, "events") == [f.name for f in atomic_columns()]
+    assert cols(db, "events") == [*(f.name for f in atomic_columns()), "load_tstamp"]
     assert count(db, ENTITY_TABLES[0]) == 90
     assert count(db, ENTITY_TABLES[3]) == 30
     assert cols(db, ENTITY_TABLES[3])[:9] == [
@@ -210,3 +211,57 @@ def test_hostile_names(tmp_path: Path, vendor: str, name: str, prop: str) -> Non
         rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
         assert (table,) in rows
         assert conn.execute("SELECT count(*) FROM events").fetchone() == (1,)
+
+
+def test_load_tstamp_is_the_batch_load_time_from_the_clock(db: Path) -> None:
+    """Issue 20: atomic.events has load_tstamp (dbt-snowplow-web's consent and CWV modules
+    read it), the injected clock's time of the batch, in the enriched timestamp format."""
+    clock = iter([datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC), datetime(2026, 1, 3)])
+    with EmbeddedLoader(db, clock=lambda: next(clock)) as loader:
+        loader.setup()
+        lines = list(enriched_lines(3))
+        assert loader.load(lines[:2]).loaded == 2
+        assert loader.load(lines[2:]).loaded == 1
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT load_tstamp FROM events ORDER BY load_tstamp").fetchall()
+    assert rows == [("2026-01-02 03:04:05.678",)] * 2 + [("2026-01-03 00:00:00.000",)]
+
+
+def test_an_older_store_gains_load_tstamp_with_null_in_its_rows(db: Path) -> None:
+    """A store made before load_tstamp: setup adds the column; old rows keep NULL."""
+    names = ", ".join(f'"{f.name}"' for f in atomic_columns())
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"CREATE TABLE events ({names})")
+        conn.execute("INSERT INTO events (app_id, event_id) VALUES ('old', 'x')")
+    with EmbeddedLoader(db) as loader:
+        loader.setup()
+        loader.setup()  # idempotent
+        assert loader.load(list(enriched_lines(1))).loaded == 1
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT app_id, load_tstamp IS NULL FROM events").fetchall()
+    assert rows[0] == ("old", 1)
+    assert rows[1][1] == 0
+
+
+def test_event_ids_text_accepts_ids_that_are_not_uuids(db: Path) -> None:
+    """event_ids='text' takes any non-empty id (as Snowplow's BigQuery/Snowflake loaders
+    do); the default keeps refusing them as invalid values."""
+    line = with_fields(next(iter(enriched_lines(1))), event_id="order-42")
+    with EmbeddedLoader(db) as strict:
+        strict.setup()
+        result = strict.load([line])
+    assert result.loaded == 0
+    assert "event_id" in str(check_bad_row(result.bad[0])["failure"])
+    with EmbeddedLoader(db, event_ids="text") as loader:
+        loader.setup()
+        assert loader.load([line], batch="b2").loaded == 1
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT event_id FROM events").fetchall() == [("order-42",)]
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        roots = {
+            r[0]
+            for t in tables
+            if t.startswith("com_")
+            for r in conn.execute(f'SELECT root_id FROM "{t}"')  # noqa: S608
+        }
+    assert roots == {"order-42"}

@@ -9,13 +9,23 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from plowline.storage import badrows
 from plowline.storage.atomic import COLLECTOR_TSTAMP, EVENT_ID, Field, atomic_columns
-from plowline.storage.postgres import DbColumn, EncodeError, LoadResult, encode, widening
+from plowline.storage.postgres import (
+    LOAD_TSTAMP,
+    DbColumn,
+    EncodeError,
+    EventIds,
+    LoadResult,
+    encode,
+    validate,
+    widening,
+)
 from plowline.storage.prepare import batch_id, batch_key, prepare
 from plowline.storage.schemas import (
     META_COLUMNS,
@@ -86,8 +96,12 @@ class EmbeddedLoader:
         *,
         entity_mode: str = "columns",
         schemas: SchemaStore | None = None,
+        event_ids: EventIds = "uuid",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.path = str(path)
+        self.event_ids = event_ids  # "text": any non-empty event_id loads (see postgres)
+        self.clock = clock  # load_tstamp of each batch
         self.entity_mode = entity_mode
         self.schemas = schemas if schemas is not None else DirectorySchemas()
         # isolation_level=None: transactions are explicit BEGIN/COMMIT below.
@@ -110,7 +124,12 @@ class EmbeddedLoader:
 
     def setup(self) -> None:
         cols = ", ".join(f"{quote(f.name)} {_atomic_type(f)}" for f in atomic_columns())
+        cols += f", {quote(LOAD_TSTAMP)} TEXT"
         self.conn.execute(f"CREATE TABLE IF NOT EXISTS atomic.events ({cols})")
+        # A store made by an older version gains the column (NULL in its rows: their load
+        # time is not known).
+        if LOAD_TSTAMP not in (self._existing("events") or set()):
+            self.conn.execute(f"ALTER TABLE atomic.events ADD COLUMN {quote(LOAD_TSTAMP)} TEXT")
         self.conn.execute(
             "CREATE TABLE IF NOT EXISTS atomic.plowline_load_manifest (batch_id TEXT PRIMARY KEY,"
             " loaded_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP, events INTEGER NOT NULL,"
@@ -203,8 +222,17 @@ class EmbeddedLoader:
 
     def load(self, lines: Sequence[bytes], batch: str | None = None) -> LoadResult:
         batch = batch_key(batch) if batch else batch_id(lines)
-        prepared = prepare(lines, validate=True)
+        prepared = prepare(lines)
         bad = list(prepared.bad)
+        valid = []
+        for ev in prepared.events:
+            errors = validate(ev.parts, self.event_ids)
+            if errors:
+                bad.append(badrows.invalid_values(ev.raw, errors))
+            else:
+                valid.append(ev)
+        # As on PostgreSQL: the batch's load time, UTC, in the enriched timestamp format.
+        loaded_at = self.clock().astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
         atomic = atomic_columns()
         self.conn.execute("BEGIN IMMEDIATE")
         try:
@@ -214,7 +242,7 @@ class EmbeddedLoader:
                 self.conn.execute("ROLLBACK")
                 return LoadResult(0, [], skipped=True)
             loaded = 0
-            for ev in prepared.events:
+            for ev in valid:
                 rows: list[tuple[str, list[str], list[Any]]] = []
                 reason = None
                 for ent in ev.entities:
@@ -262,8 +290,9 @@ class EmbeddedLoader:
                     )
                     continue
                 values = [_atomic_value(f, ev.parts[f.index]) for f in atomic]
-                marks = ", ".join("?" * len(atomic))
-                names = ", ".join(quote(f.name) for f in atomic)
+                values.append(loaded_at)
+                marks = ", ".join("?" * (len(atomic) + 1))
+                names = ", ".join([*(quote(f.name) for f in atomic), quote(LOAD_TSTAMP)])
                 # Every identifier below went through quote(); values are bound parameters.
                 insert = f"INSERT INTO atomic.events ({names}) VALUES ({marks})"  # noqa: S608
                 self.conn.execute(insert, values)

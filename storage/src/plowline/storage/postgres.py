@@ -50,6 +50,17 @@ from psycopg import sql
 log = logging.getLogger(__name__)
 
 EntityMode = Literal["columns", "jsonb"]
+# How entity properties of no scalar type (arrays, objects without properties, unions) are
+# stored: JSONB, or their JSON as TEXT (what dbt-snowplow-web's PostgreSQL SQL reads: it
+# parses arrays out of the text with translate/split_part, which do not take JSONB).
+JsonColumns = Literal["jsonb", "text"]
+# event_id and the entities' root_id as UUID (refusing other ids), or as TEXT: any id loads,
+# as Snowplow's loaders for BigQuery and Snowflake store event_id as a string.
+EventIds = Literal["uuid", "text"]
+# The time a batch was loaded (its transaction's start, UTC): Snowplow's loaders add it to
+# atomic.events, after the enriched fields.
+LOAD_TSTAMP = "load_tstamp"
+LOAD_TSTAMP_DEFAULT = "(now() AT TIME ZONE 'UTC')"
 _ESC = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 _NULL = "\\N"
 PG_TYPES = {
@@ -97,6 +108,7 @@ _KIND_OF_TYPE = {
     "jsonb": "json",
 }
 _VARCHAR = re.compile(r"character varying\(([0-9]+)\)")
+_CHAR = re.compile(r"character\(([0-9]+)\)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,6 +363,14 @@ class LoadResult:
 _NEEDS_ESCAPE = re.compile(r"[\\\n\r\t]").search
 
 
+def validate(parts: list[str], event_ids: EventIds = "uuid") -> list[badrows.InvalidValue]:
+    """tsv.validate, taking any non-empty event_id when event ids are text."""
+    errors = tsv.validate(parts)
+    if event_ids == "text":
+        errors = [e for e in errors if e.key != "event_id" or not parts[EVENT_ID]]
+    return errors
+
+
 def _escape(text: str) -> str:
     """COPY text escaping, skipped for the usual value that needs none."""
     return text.translate(_ESC) if _NEEDS_ESCAPE(text) else text
@@ -390,8 +410,12 @@ class PostgresLoader:
         connect: Callable[[str], psycopg.Connection[Any]] | None = None,
         native: bool | None = None,
         entity_copy: Literal["binary", "text"] = "binary",
+        json_columns: JsonColumns = "jsonb",
+        event_ids: EventIds = "uuid",
     ) -> None:
         self.dsn = dsn
+        self.json_columns = json_columns
+        self.event_ids = event_ids
         self.schema = schema
         self.entity_mode = entity_mode
         self.schemas = schemas if schemas is not None else DirectorySchemas()
@@ -410,11 +434,16 @@ class PostgresLoader:
         # The native encoder (plowline.copytext, the `native` extra) writes the same COPY texts
         # for the lines it is sure about; the rest (and everything when off or not installed)
         # takes the Python path below.
-        self.native = native_wanted(native)
+        # Text ids are never written by the native encoder (its binary root_id is a UUID).
+        if event_ids == "text" and native:
+            raise ValueError("event_ids='text' loads through the Python path only (native=False)")
+        self.native = native_wanted(native) and event_ids == "uuid"
         log.info("COPY encoder: %s", encoder_name(self.native))
         # The native encoder writes entity rows in PostgreSQL's binary COPY format by default
         # (uuid and timestamp columns cost the server ~40% less than parsing their text).
-        self._book = PlanBook(entity_mode == "jsonb", binary=entity_copy == "binary")
+        # JSON as TEXT: text COPY (a binary JSONB field has a version byte a TEXT one has not).
+        binary = entity_copy == "binary" and json_columns == "jsonb"
+        self._book = PlanBook(entity_mode == "jsonb", binary=binary)
 
     # -- connection -------------------------------------------------------------------------
 
@@ -459,20 +488,39 @@ class PostgresLoader:
     def _q(self, table: str) -> sql.Composed:
         return sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(table))
 
+    def _atomic_type(self, name: str, spec: str) -> str:
+        """The atomic.events column type of an enriched field, with this loader's options."""
+        if name == "event_id" and self.event_ids == "text":
+            return "TEXT NOT NULL"
+        return spec
+
     def setup(self) -> None:
-        """Create the schema, atomic.events and the load manifest (idempotent)."""
+        """Create the schema, atomic.events and the load manifest (idempotent), and migrate an
+        atomic.events made by an older version: it gains load_tstamp (NULL in rows loaded
+        before: their load time is not known), CHAR columns the spec now has as VARCHAR
+        change type (PostgreSQL's cast drops the padding), and with event_ids='text' a UUID
+        event_id becomes TEXT. Nothing narrows: a TEXT event_id stays TEXT."""
 
         def run(conn: psycopg.Connection[Any]) -> None:
-            cols = sql.SQL(", ").join(
-                sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(f.postgres or ""))
+            defs = [
+                sql.SQL("{} {}").format(
+                    sql.Identifier(f.name), sql.SQL(self._atomic_type(f.name, f.postgres or ""))
+                )
                 for f in atomic_columns()
+            ]
+            defs.append(
+                sql.SQL("{} TIMESTAMP DEFAULT {}").format(
+                    sql.Identifier(LOAD_TSTAMP), sql.SQL(LOAD_TSTAMP_DEFAULT)
+                )
             )
             with conn.transaction():
                 conn.execute(
                     sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
                 )
                 conn.execute(
-                    sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(self._q("events"), cols)
+                    sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
+                        self._q("events"), sql.SQL(", ").join(defs)
+                    )
                 )
                 conn.execute(
                     sql.SQL(
@@ -481,8 +529,48 @@ class PostgresLoader:
                         "bad INTEGER NOT NULL)"
                     ).format(self._q(MANIFEST))
                 )
+                self._migrate_events(conn)
 
         self._retrying(run)
+
+    def _migrate_events(self, conn: psycopg.Connection[Any]) -> None:
+        """Bring an existing atomic.events to this version's layout (see `setup`)."""
+        conn.execute(
+            sql.SQL("LOCK TABLE {} IN SHARE UPDATE EXCLUSIVE MODE").format(self._q("events"))
+        )
+        have = self._db_columns(conn, ["events"]).get("events", {})
+        events = self._q("events")
+        if LOAD_TSTAMP not in have:
+            log.info("adding %s.events.%s", self.schema, LOAD_TSTAMP)
+            # Added without a default first, so the rows already there keep NULL.
+            conn.execute(
+                sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} TIMESTAMP").format(
+                    events, sql.Identifier(LOAD_TSTAMP)
+                )
+            )
+            conn.execute(
+                sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}").format(
+                    events, sql.Identifier(LOAD_TSTAMP), sql.SQL(LOAD_TSTAMP_DEFAULT)
+                )
+            )
+        for f in atomic_columns():
+            col = have.get(f.name)
+            if col is None:
+                continue
+            want = self._atomic_type(f.name, f.postgres or "").removesuffix(" NOT NULL")
+            char = _CHAR.fullmatch(col.type)
+            if char is not None and want == f"VARCHAR({char[1]})":
+                to = want  # character(n) to varchar(n): the cast drops the trailing blanks
+            elif col.type == "uuid" and want == "TEXT":
+                to = want
+            else:
+                continue
+            log.info("changing %s.events.%s from %s to %s", self.schema, f.name, col.type, to)
+            conn.execute(
+                sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE {} USING {}::{}").format(
+                    events, sql.Identifier(f.name), sql.SQL(to), sql.Identifier(f.name), sql.SQL(to)
+                )
+            )
 
     def _db_columns(
         self, conn: psycopg.Connection[Any], tables: Sequence[str]
@@ -601,14 +689,14 @@ class PostgresLoader:
         for name in (ref.table, second_table_name(*key)):
             defs: list[sql.Composable] = [
                 sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t))
-                for n, t in zip(META_COLUMNS, META_TYPES, strict=True)
+                for n, t in zip(META_COLUMNS, self._meta_types(), strict=True)
             ]
             if self.entity_mode == "jsonb":
                 defs.append(sql.SQL("data JSONB"))
             defs += [
                 sql.SQL("{} {}{}").format(
                     sql.Identifier(c.name),
-                    sql.SQL(pg_type(c)),
+                    sql.SQL(self._pg_type(c)),
                     sql.SQL("" if c.nullable else " NOT NULL"),
                 )
                 for c in columns
@@ -631,13 +719,51 @@ class PostgresLoader:
                 return name
         return None
 
+    def _meta_types(self) -> tuple[str, ...]:
+        if self.event_ids == "uuid":
+            return META_TYPES
+        return tuple(
+            "TEXT NOT NULL" if n == "root_id" else t
+            for n, t in zip(META_COLUMNS, META_TYPES, strict=True)
+        )
+
+    def _pg_type(self, c: Column) -> str:
+        """The column type the loader makes for a column, with its json_columns option."""
+        return "TEXT" if c.kind == "json" and self.json_columns == "text" else pg_type(c)
+
+    def _as_made(self, c: Column) -> tuple[str, int | None]:
+        """(kind, length) PostgreSQL reports for a column the loader made for `c`."""
+        return (
+            ("text", None)
+            if c.kind == "json" and self.json_columns == "text"
+            else (c.kind, c.length)
+        )
+
+    def _retype(self, conn: psycopg.Connection[Any], table: str, column: str, to: str) -> None:
+        log.info("changing %s.%s.%s to %s", self.schema, table, column, to)
+        conn.execute(
+            sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE {} USING {}::{}").format(
+                self._q(table),
+                sql.Identifier(column),
+                sql.SQL(to),
+                sql.Identifier(column),
+                sql.SQL(to),
+            )
+        )
+
     def _widen(
         self, conn: psycopg.Connection[Any], name: str, ref: SchemaRef, columns: list[Column]
     ) -> list[str]:
         """Add the version's new columns and widen the ones it relaxes (never narrowing);
-        returns the incompatible changes the version makes, for its bad rows' messages."""
+        returns the incompatible changes the version makes, for its bad rows' messages.
+        Migrates a table an older loader or other options made: with event_ids='text' a
+        UUID root_id becomes TEXT, with json_columns='text' a JSONB column becomes its JSON
+        as TEXT (jsonb's text form); never back."""
         conn.execute(sql.SQL("LOCK TABLE {} IN SHARE UPDATE EXCLUSIVE MODE").format(self._q(name)))
         existing = self._db_columns(conn, [name]).get(name, {})
+        root = existing.get("root_id")
+        if self.event_ids == "text" and root is not None and root.kind == "uuid":
+            self._retype(conn, name, "root_id", "TEXT")
         notes: list[str] = []
         for c in columns:
             have = existing.get(c.name)
@@ -646,9 +772,12 @@ class PostgresLoader:
                     # Columns a later addition brings are nullable: older rows lack them.
                     conn.execute(
                         sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
-                            self._q(name), sql.Identifier(c.name), sql.SQL(pg_type(c))
+                            self._q(name), sql.Identifier(c.name), sql.SQL(self._pg_type(c))
                         )
                     )
+                continue
+            if self._as_made(c) == ("text", None) and c.kind == "json" and have.kind == "json":
+                self._retype(conn, name, c.name, "TEXT")
                 continue
             wider, note = widening(have, c)
             if wider is not None:
@@ -700,6 +829,9 @@ class PostgresLoader:
             elif have.kind is None:
                 table.text_only = True
                 out.append(Column(c.name, c.path, c.kind, c.length, have.nullable))
+            elif c.kind == "json" and have.kind == "text" and self.json_columns == "text":
+                # JSON as TEXT: still encoded as JSON (a string value keeps its quotes).
+                out.append(Column(c.name, c.path, "json", None, have.nullable))
             else:
                 out.append(Column(c.name, c.path, have.kind, have.length, have.nullable))
         table.columns = out
@@ -1016,7 +1148,7 @@ class PostgresLoader:
                     # Name what Python can see first, then let PostgreSQL judge the rest.
                     checked: list[Event] = []
                     for ev in events:
-                        errors = tsv.validate(ev.parts)
+                        errors = validate(ev.parts, self.event_ids)
                         if errors:
                             bad.append(badrows.invalid_values(ev.raw, errors))
                         else:
@@ -1060,7 +1192,7 @@ class PostgresLoader:
             have = found.get(name, {})
             for c in self._named[name].columns:
                 col = have.get(c.name)
-                if col is None or (col.kind, col.length) != (c.kind, c.length):
+                if col is None or (col.kind, col.length) != self._as_made(c):
                     raise _LayoutChangedError(name)
 
     def _forget_tables(self) -> None:

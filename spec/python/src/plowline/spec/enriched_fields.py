@@ -45,7 +45,7 @@ FIELDS: Final[tuple[Field, ...]] = (
     Field(16, "domain_sessionidx", "int", None, None, True, "INTEGER"),
     Field(17, "network_userid", "string", 128, 128, True, "VARCHAR(128)"),
     Field(18, "geo_country", "string", 2, 2, True, "CHAR(2)"),
-    Field(19, "geo_region", "string", 3, 3, True, "CHAR(3)"),
+    Field(19, "geo_region", "string", 3, 3, True, "VARCHAR(3)"),
     Field(20, "geo_city", "string", 75, 75, True, "VARCHAR(75)"),
     Field(21, "geo_zipcode", "string", 15, 15, True, "VARCHAR(15)"),
     Field(22, "geo_latitude", "double", None, None, True, "DOUBLE PRECISION"),
