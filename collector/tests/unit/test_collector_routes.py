@@ -68,7 +68,11 @@ def test_post_tp2_records_body_and_lower_cased_content_type(collector: Make) -> 
     assert payload.body == body.decode()
     assert payload.content_type == "application/json; charset=utf-8"
     assert payload.headers is not None
-    assert payload.headers[-1] == "application/json; charset=UTF-8"
+    # Stored as received, once: no bare content type appended (the Scala collector's `headers`).
+    assert payload.headers == [
+        "Content-Type: application/json; charset=UTF-8",
+        f"Content-Length: {len(body)}",
+    ]
 
 
 def test_webhook_paths_are_recorded_as_requested(collector: Make) -> None:

@@ -171,10 +171,14 @@ def test_sp_anonymous_hides_ip_and_id_and_drops_identifying_headers(collector: M
     assert "198.51.100.7" not in joined
     assert NUID not in joined
     assert "User-Agent: UA" in payload.headers
-    # The incoming cookie is expired.
-    cookie = _cookie(response.header_values("set-cookie"))
-    assert cookie["value"] == ""
-    assert cookie["Expires"] == "Thu, 01 Jan 1970 00:00:00 GMT"
+    # No Set-Cookie at all (the Scala collector's cookieHeader): the cookie is left alone.
+    assert response.header_values("set-cookie") == []
+    assert payload.headers == [
+        "Sp-Anonymous: *",
+        "User-Agent: UA",
+        "Content-Type: application/json",
+        "Content-Length: 2",
+    ]
 
 
 def test_sp_anonymous_without_cookie_sets_none(collector: Make) -> None:

@@ -220,3 +220,34 @@ def test_bad_collector_config_and_iglu_files_are_refused(tmp_path: Path) -> None
     done = run_up("--iglu", str(tmp_path / "missing.json"))
     assert done.returncode == 2
     assert "is not a file" in done.stderr
+
+
+def test_sp_anonymous_sets_no_cookie_and_headers_are_stored_as_received(tmp_path: Path) -> None:
+    conf = tmp_path / "micro.conf"
+    conf.write_text(
+        'collector { cookie { name = sp\n secure = true\n httpOnly = true\n sameSite = "Strict" } }'
+    )
+    with up_process("--collector-config", str(conf)) as up:
+        named = http("POST", up.url + TP2, tp2_body(page_view(aid="named")))
+        cookie = _header(named.headers, "Set-Cookie")
+        assert cookie.startswith("sp=")
+        assert "; Secure" in cookie
+        assert "; HttpOnly" in cookie
+        assert "SameSite=Strict" in cookie
+        anonymous = http(
+            "POST",
+            up.url + TP2,
+            tp2_body(page_view(aid="anon")),
+            headers={"SP-Anonymous": "*", "Cookie": cookie.split(";")[0]},
+        )
+        assert anonymous.status == 200
+        assert not any(k.lower() == "set-cookie" for k in anonymous.headers)
+        good = wait_for(
+            lambda: len(g := http("GET", up.url + "/micro/good").json()) == 2 and g,
+            what="two good events",
+        )
+    anon = next(g for g in good if g["event"]["app_id"] == "anon")
+    stored = anon["rawEvent"]["context"]["headers"]
+    assert "Content-Type: application/json" in stored
+    assert "application/json" not in stored  # nothing added to what the request carried
+    assert not any(h.lower().startswith("cookie:") for h in stored)

@@ -295,9 +295,9 @@ class CollectorService:
                     if key == "nuid":
                         from_query = value  # last one wins
             nuid = from_query or cookies.get(cookie_conf.name) or self._new_id()
+        # The request's headers as received, nothing added: the Scala collector's `headers`
+        # (snowplow/stream-collector http4s `Service.scala`) stores each as `Name: value`.
         is_post = req.method == "POST"
-        if content_type is not None:
-            headers.append(content_type)
         body = None
         if is_post and req.body:
             body = req.body.decode("utf-8", "replace")
@@ -331,13 +331,10 @@ class CollectorService:
             return _text(503, "service unavailable: buffer full, retry later", cors)
 
         set_cookie: list[str] = []
-        if cookie_conf.enabled:
-            domain = choose_domain(cookie_conf, origin)
-            if anonymous:
-                if cookie_conf.name in cookies:
-                    set_cookie = self._set_cookie.expire(domain)
-            elif _COOKIE_SAFE.fullmatch(nuid):
-                set_cookie = self._set_cookie.build(nuid, domain)
+        # With SP-Anonymous no Set-Cookie at all, as the Scala collector's `cookieHeader`: the
+        # browser's cookie is left alone, only this request is anonymous.
+        if cookie_conf.enabled and not anonymous and _COOKIE_SAFE.fullmatch(nuid):
+            set_cookie = self._set_cookie.build(nuid, choose_domain(cookie_conf, origin))
         return self._tracking_response(kind, cors, set_cookie, target)
 
     @staticmethod
