@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from plowline.models.cli import main
 from plowline.models.config import ModelConfig
-from plowline.models.engines import PostgresEngine
+from plowline.models.engines import PostgresEngine, SqliteEngine
 from plowline.models.runner import run, run_data_tests
 from plowline.models.snapshot import Snapshot, snapshot
-from plowline.models.testing import read_lines, slices
+from plowline.models.testing import read_lines, slices, web_events, with_copies
+from plowline.storage.embedded import EmbeddedLoader
 from plowline.storage.postgres import PostgresLoader
 from plowline.storage.schemas import DirectorySchemas
 
@@ -128,3 +131,58 @@ def test_any_increments_equal_one_full_refresh(dsn: str, cuts: list[int]) -> Non
         load(dsn, LINES[lo:hi])
         model(dsn)
     assert model(dsn) == expected("expected_full.json")
+
+
+def _fresh(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS atomic CASCADE")
+        conn.execute("DROP SCHEMA IF EXISTS derived CASCADE")
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    seed=st.integers(min_value=0, max_value=2**16),
+    picks=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=10**6), st.integers(min_value=0, max_value=6)),
+        min_size=1,
+        max_size=25,
+    ),
+    order=st.randoms(use_true_random=False),
+    cuts=st.lists(st.floats(min_value=0.0, max_value=1.0), max_size=3),
+)
+def test_duplicated_events_give_the_same_tables_on_postgres_and_sqlite(
+    dsn: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    seed: int,
+    picks: list[tuple[int, int]],
+    order: random.Random,
+    cuts: list[float],
+) -> None:
+    """Issue 20: copies of one event (exact duplicates, or the same event_id,
+    collector_tstamp and page view id with other fields changed), loaded in any order and
+    batches: PostgreSQL's incremental runs equal its full refresh and SQLite's full refresh."""
+    base = web_events(60, seed=seed, span=timedelta(hours=4), late_fraction=0.0)
+    lines = with_copies(base, picks)
+    config = ModelConfig(lookback=timedelta(hours=12))
+    store = tmp_path_factory.mktemp("dup") / "events.sqlite"
+    with EmbeddedLoader(store, schemas=SCHEMAS) as embedded:
+        embedded.setup()
+        assert embedded.load(lines).bad == []
+    with SqliteEngine(store) as engine:
+        run(engine, config, full_refresh=True)
+        on_sqlite = snapshot(engine)
+    _fresh(dsn)
+    mixed = list(lines)
+    order.shuffle(mixed)
+    bounds = sorted({0, len(mixed), *(int(f * len(mixed)) for f in cuts)})
+    with PostgresLoader(dsn, schemas=SCHEMAS) as loader:
+        loader.setup()
+        for n, (lo, hi) in enumerate(itertools.pairwise(bounds)):
+            assert loader.load(mixed[lo:hi], batch=f"batch-{n}").bad == []
+            incremental = model(dsn, config=config)
+    assert incremental == on_sqlite
+    assert model(dsn, config=config, full_refresh=True) == on_sqlite

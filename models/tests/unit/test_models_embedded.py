@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -16,7 +17,14 @@ from plowline.models.config import ModelConfig
 from plowline.models.engines import ModelError, SqliteEngine, default_derived_path
 from plowline.models.runner import run, run_data_tests
 from plowline.models.snapshot import Snapshot, snapshot
-from plowline.models.testing import field, read_lines, slices, web_events, with_fields
+from plowline.models.testing import (
+    field,
+    read_lines,
+    slices,
+    web_events,
+    with_copies,
+    with_fields,
+)
 from plowline.storage.embedded import EmbeddedLoader
 from plowline.storage.schemas import DirectorySchemas
 
@@ -205,3 +213,63 @@ def test_generated_traffic_increments_equal_full_refresh(
             load(store, lines[lo:hi])
             incremental = model(store, config=config)
         assert incremental == model(store, config=config, full_refresh=True)
+
+
+def dup_lines(seed: int, picks: list[tuple[int, int]]) -> list[bytes]:
+    """Generated traffic (4 hours, nothing late) with copies of some of its events."""
+    base = web_events(60, seed=seed, span=timedelta(hours=4), late_fraction=0.0)
+    return with_copies(base, picks)
+
+
+DUP_CONFIG = ModelConfig(lookback=timedelta(hours=12))  # every run re-scopes every session
+
+
+def load_batches(store: Path, batches: list[list[bytes]]) -> None:
+    with EmbeddedLoader(store, schemas=SCHEMAS) as loader:
+        loader.setup()
+        for n, batch in enumerate(batches):
+            assert loader.load(batch, batch=f"batch-{n}").bad == []
+
+
+def shuffled_batches(
+    lines: list[bytes], order: random.Random, cuts: list[float]
+) -> list[list[bytes]]:
+    mixed = list(lines)
+    order.shuffle(mixed)
+    bounds = sorted({0, len(mixed), *(int(f * len(mixed)) for f in cuts)})
+    return [mixed[lo:hi] for lo, hi in itertools.pairwise(bounds)]
+
+
+DUP_PICKS = st.lists(
+    st.tuples(st.integers(min_value=0, max_value=10**6), st.integers(min_value=0, max_value=6)),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(min_value=0, max_value=2**16),
+    picks=DUP_PICKS,
+    order=st.randoms(use_true_random=False),
+    cuts=st.lists(st.floats(min_value=0.0, max_value=1.0), max_size=3),
+)
+def test_duplicated_events_give_one_answer_whatever_the_load_order(
+    seed: int, picks: list[tuple[int, int]], order: random.Random, cuts: list[float]
+) -> None:
+    """Issue 20: copies of one event (exact duplicates, or the same event_id, collector_tstamp
+    and page view id with other fields changed): the copy kept does not depend on the order
+    rows were loaded in, and incremental runs over any batches equal one full refresh."""
+    lines = dup_lines(seed, picks)
+    with tempfile.TemporaryDirectory() as tmp:
+        first, second = Path(tmp) / "a.sqlite", Path(tmp) / "b.sqlite"
+        load_batches(first, [lines])
+        full = model(first, config=DUP_CONFIG, full_refresh=True)
+        batches = shuffled_batches(lines, order, cuts)
+        with EmbeddedLoader(second, schemas=SCHEMAS) as loader:
+            loader.setup()
+            for n, batch in enumerate(batches):
+                assert loader.load(batch, batch=f"batch-{n}").bad == []
+                incremental = model(second, config=DUP_CONFIG)
+        assert incremental == full
+        assert model(second, config=DUP_CONFIG, full_refresh=True) == full

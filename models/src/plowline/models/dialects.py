@@ -59,6 +59,12 @@ def macros(
         }
         page_id = "json_extract(wp.data, '$.id')" if as_json else "wp.id"
         empty = "(SELECT NULL AS root_id, NULL AS root_tstamp, NULL AS page_view_id WHERE 1 = 0)"
+    # Sort keys over many columns (ties broken the same way on both engines): NULL after
+    # every value (PostgreSQL's default, SQLite's opposite), text in byte order.
+    collate = out["c"]
+    assert isinstance(collate, str)
+    out["keys"] = lambda *cols: ", ".join(f"({c} IS NULL), {c}" for c in cols)
+    out["text_keys"] = lambda *cols: ", ".join(f"({c} IS NULL), {c}{collate}" for c in cols)
     # Built from constants only (the table name and the id expression above).
     source = "(SELECT wp.root_id, wp.root_tstamp, {} AS page_view_id FROM atomic.{} AS wp)"
     out["web_page"] = source.format(page_id, WEB_PAGE_TABLE) if web_page_exists else empty

@@ -320,3 +320,27 @@ def slices(lines: list[bytes], count: int) -> list[list[bytes]]:
     """`count` contiguous slices of the lines, in load order, as equal as can be."""
     bounds = [len(lines) * i // count for i in range(count + 1)]
     return [lines[bounds[i] : bounds[i + 1]] for i in range(count)]
+
+
+# Ways a second copy of an event (same event_id, collector_tstamp and entities) may differ
+# from the first: 0 is an exact duplicate (what a tracker retry or an at-least-once stream
+# makes); the others change a field the model reads (what a replay after a fix may make).
+COPY_VARIANTS: tuple[dict[str, str], ...] = (
+    {},
+    {"useragent": "Mozilla/5.0 (copy)"},
+    {"page_url": "https://www.example.com/copy", "page_urlpath": "/copy"},
+    {"br_viewwidth": "1", "doc_width": "2"},
+    {"domain_userid": "duid-copy"},
+    {"derived_tstamp": ""},
+    {"geo_country": "", "geo_city": "Copyville"},
+)
+
+
+def with_copies(lines: list[bytes], picks: list[tuple[int, int]]) -> list[bytes]:
+    """The lines plus, for each (index, variant) pick, a copy of lines[index % len] changed
+    as COPY_VARIANTS[variant % len] says (appended, in pick order)."""
+    out = list(lines)
+    for index, variant in picks:
+        line = lines[index % len(lines)]
+        out.append(with_fields(line, **COPY_VARIANTS[variant % len(COPY_VARIANTS)]))
+    return out

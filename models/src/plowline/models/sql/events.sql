@@ -61,9 +61,30 @@ WITH joined AS (
         e.geo_longitude,
         e.geo_region_name,
         e.geo_timezone,
+        -- Copies of one event_id: the earliest, then by every column this model reads (NULL
+        -- last, text in byte order), so the copy kept never depends on the query plan and is
+        -- the same on both engines, in an incremental run and a full refresh.
         ROW_NUMBER() OVER (
             PARTITION BY e.event_id
-            ORDER BY e.collector_tstamp, COALESCE(CAST(wp.page_view_id AS TEXT), ''){{c}}
+            ORDER BY e.collector_tstamp, COALESCE(CAST(wp.page_view_id AS TEXT), ''){{c}},
+            {{keys(
+                e.derived_tstamp, e.domain_sessionidx, e.pp_xoffset_max,
+                e.pp_yoffset_max, e.br_viewwidth, e.br_viewheight,
+                e.dvce_screenwidth, e.dvce_screenheight, e.doc_width, e.doc_height,
+                e.geo_latitude, e.geo_longitude
+            )}},
+            {{text_keys(
+                e.event, e.app_id, e.platform, e.domain_userid, e.domain_sessionid,
+                e.user_id, e.network_userid, e.user_ipaddress, e.page_url,
+                e.page_title, e.page_urlscheme, e.page_urlhost, e.page_urlpath,
+                e.page_urlquery, e.page_urlfragment, e.page_referrer,
+                e.refr_urlhost, e.refr_urlpath, e.refr_medium, e.refr_source,
+                e.refr_term, e.mkt_medium, e.mkt_source, e.mkt_term, e.mkt_content,
+                e.mkt_campaign, e.mkt_clickid, e.mkt_network, e.useragent,
+                e.br_family, e.br_lang, e.os_family, e.os_timezone, e.dvce_type,
+                e.geo_country, e.geo_region, e.geo_city, e.geo_zipcode,
+                e.geo_region_name, e.geo_timezone
+            )}}
         ) AS event_copy
     FROM atomic.events AS e
     JOIN plw_scope AS s ON s.domain_sessionid = e.domain_sessionid
