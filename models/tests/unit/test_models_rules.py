@@ -11,7 +11,7 @@ from plowline.models.cli import main
 from plowline.models.config import ConfigError, ModelConfig
 from plowline.models.dialects import macros
 from plowline.models.engines import ModelError, PostgresEngine, SqliteEngine
-from plowline.models.runner import run
+from plowline.models.runner import run, run_data_tests
 from plowline.models.snapshot import snapshot
 from plowline.models.sqlfiles import SQL_DIR, SqlFileError, expand, split, statements
 from plowline.models.testing import field, read_lines, web_page, with_fields
@@ -64,6 +64,7 @@ def event(n: int, kind: str, at: str, session: str, page: str, **extra: str) -> 
 PV_A = "00000000-0000-4000-8000-0000000000a1"
 PV_B = "00000000-0000-4000-8000-0000000000a2"
 PV_C = "00000000-0000-4000-8000-0000000000a3"
+PV_D = "00000000-0000-4000-8000-0000000000a4"
 VISITS = [
     event(1, "page_view", "10:00:00.000", "s1", PV_A, mkt_medium="cpc", mkt_source="google"),
     event(2, "page_ping", "10:00:05.000", "s1", PV_A, pp_yoffset_max="500"),
@@ -249,3 +250,61 @@ def test_unreachable_postgres_is_a_clear_error(capsys: pytest.CaptureFixture[str
         PostgresEngine(dsn)
     assert main(["run", "--engine", "postgres", "--dsn", dsn]) == 1
     assert "cannot connect to PostgreSQL" in capsys.readouterr().err
+
+
+def test_null_domain_userid_keeps_the_page_view_and_one_domain_userid_per_session(
+    tmp_path: Path,
+) -> None:
+    """Issue 20, as dbt-snowplow-web: a page view whose event has no domain_userid is kept;
+    every page view of a session carries the session's domain_userid (its first non-NULL one
+    by time); a session with none is kept with NULL and makes no user."""
+    lines = [
+        event(1, "page_view", "10:00:00.000", "s1", PV_A, domain_userid=""),
+        event(2, "page_view", "10:01:00.000", "s1", PV_B, domain_userid="duid-first"),
+        event(3, "page_view", "10:02:00.000", "s1", PV_C, domain_userid="duid-second"),
+        event(4, "page_view", "12:00:00.000", "s2", PV_D, domain_userid=""),
+    ]
+    store = build(tmp_path, lines)
+    with SqliteEngine(store) as engine:
+        run(engine)
+        tables = snapshot(engine)
+        assert all(r.passed for r in run_data_tests(engine))
+    views = by_key(tables["page_views"], "page_view_id")
+    assert {k: v["domain_userid"] for k, v in views.items()} == {
+        PV_A: "duid-first",
+        PV_B: "duid-first",
+        PV_C: "duid-first",
+        PV_D: None,
+    }
+    sessions = by_key(tables["sessions"], "domain_sessionid")
+    assert (sessions["s1"]["domain_userid"], sessions["s1"]["page_views"]) == ("duid-first", 3)
+    assert (sessions["s2"]["domain_userid"], sessions["s2"]["page_views"]) == (None, 1)
+    assert [(u["domain_userid"], u["sessions"]) for u in tables["users"]] == [("duid-first", 1)]
+
+
+def test_tables_an_older_version_made_take_null_domain_userids(tmp_path: Path) -> None:
+    """derived.page_views/sessions made with domain_userid NOT NULL (before issue 20) are
+    rebuilt with their rows on SQLite (PostgreSQL drops the constraint)."""
+    store = build(tmp_path, VISITS)
+    with SqliteEngine(store) as engine:
+        run(engine)
+        for table in ("page_views", "sessions"):
+            ddl = str(
+                engine.scalar(f"SELECT sql FROM derived.sqlite_master WHERE name = '{table}'")  # noqa: S608 - fixed names
+            )
+            engine.execute(f"DROP TABLE derived.{table}")
+            old = ddl[ddl.index("(") :].replace(
+                "domain_userid TEXT,", "domain_userid TEXT NOT NULL,"
+            )
+            engine.execute(f"CREATE TABLE derived.{table} {old}")
+        run(engine, full_refresh=True)
+    with EmbeddedLoader(store) as loader:
+        loader.setup()
+        extra = event(9, "page_view", "13:00:00.000", "s9", PV_D, domain_userid="")
+        assert loader.load([extra]).bad == []
+    with SqliteEngine(store) as engine:
+        run(engine)
+        tables = snapshot(engine)
+    views = by_key(tables["page_views"], "page_view_id")
+    assert views[PV_D]["domain_userid"] is None
+    assert {PV_A, PV_B, PV_C} <= set(views)

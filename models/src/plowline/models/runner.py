@@ -74,13 +74,39 @@ def _run_file(engine: Engine, name: str, table: dict[str, Macro]) -> None:
         engine.execute(statement)
 
 
+def _migrate(engine: Engine) -> None:
+    """Tables an older version made: page_views and sessions.domain_userid may be NULL since
+    issue 20 (SQLite cannot drop NOT NULL: the table is rebuilt with its rows)."""
+    for table in ("page_views", "sessions"):
+        if engine.dialect == "postgres":
+            engine.execute(f"ALTER TABLE derived.{table} ALTER COLUMN domain_userid DROP NOT NULL")
+            continue
+        ddl = str(
+            engine.scalar(
+                f"SELECT sql FROM derived.sqlite_master WHERE type = 'table' AND name = '{table}'"  # noqa: S608 - fixed names
+            )
+        )
+        if "domain_userid TEXT NOT NULL" not in ddl:
+            continue
+        engine.execute(f"ALTER TABLE derived.{table} RENAME TO {table}_before_issue_20")
+        body = ddl[ddl.index("(") :].replace("domain_userid TEXT NOT NULL", "domain_userid TEXT")
+        engine.execute(f"CREATE TABLE derived.{table} {body}")
+        engine.execute(
+            f"INSERT INTO derived.{table} SELECT * FROM derived.{table}_before_issue_20"  # noqa: S608 - fixed names
+        )
+        engine.execute(f"DROP TABLE derived.{table}_before_issue_20")
+
+
 def setup(engine: Engine, config: ModelConfig) -> None:
     """Create the derived schema, tables and the indexes the incremental run relies on."""
     if not engine.table_exists("atomic", "events"):
         raise ModelError("atomic.events not found: load events first (plowline-load)")
     table = _macros(engine, config)
     with engine.transaction():
-        for name in ("schema", "tables", "indexes", "analyze"):
+        for name in ("schema", "tables"):
+            _run_file(engine, name, table)
+        _migrate(engine)
+        for name in ("indexes", "analyze"):
             _run_file(engine, name, table)
         if engine.table_exists("atomic", WEB_PAGE_TABLE):
             _run_file(engine, "index_web_page", table)

@@ -90,8 +90,28 @@ WITH joined AS (
     JOIN plw_scope AS s ON s.domain_sessionid = e.domain_sessionid
     LEFT JOIN {{web_page}} AS wp
         ON wp.root_id = e.event_id AND wp.root_tstamp = e.collector_tstamp
-    WHERE e.domain_userid IS NOT NULL
 )
 SELECT * FROM joined WHERE event_copy = 1;
+-- One domain_userid per session: its first non-NULL one (by time, then event_id) on every
+-- event of the session, NULL when no event has one (its page views and session are kept, as
+-- in dbt-snowplow-web; users need a domain_userid).
+DROP TABLE IF EXISTS plw_session_users;
+CREATE TEMP TABLE plw_session_users AS
+WITH ranked AS (
+    SELECT
+        domain_sessionid,
+        domain_userid,
+        ROW_NUMBER() OVER (
+            PARTITION BY domain_sessionid ORDER BY tstamp, event_id{{c}}
+        ) AS rn
+    FROM plw_events
+    WHERE domain_userid IS NOT NULL
+)
+SELECT domain_sessionid, domain_userid FROM ranked WHERE rn = 1;
+CREATE INDEX IF NOT EXISTS plw_session_users_id ON plw_session_users (domain_sessionid);
+UPDATE plw_events SET domain_userid = (
+    SELECT su.domain_userid FROM plw_session_users AS su
+    WHERE su.domain_sessionid = plw_events.domain_sessionid
+);
 -- Statistics for the joins of the next steps (PostgreSQL never analyses temp tables itself).
 ANALYZE plw_events;

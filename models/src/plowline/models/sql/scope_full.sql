@@ -3,4 +3,4 @@ DROP TABLE IF EXISTS plw_scope;
 CREATE TEMP TABLE plw_scope AS
 SELECT DISTINCT domain_sessionid
 FROM atomic.events
-WHERE domain_sessionid IS NOT NULL AND domain_userid IS NOT NULL;
+WHERE domain_sessionid IS NOT NULL;

@@ -5,4 +5,4 @@ CREATE TEMP TABLE plw_scope AS
 SELECT DISTINCT domain_sessionid
 FROM atomic.events
 WHERE collector_tstamp >= (SELECT lower_bound FROM plw_run)
-  AND domain_sessionid IS NOT NULL AND domain_userid IS NOT NULL;
+  AND domain_sessionid IS NOT NULL;

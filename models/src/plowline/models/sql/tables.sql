@@ -4,7 +4,7 @@ CREATE TABLE IF NOT EXISTS derived.page_views (
     event_id TEXT NOT NULL,
     app_id TEXT,
     platform TEXT,
-    domain_userid TEXT NOT NULL,
+    domain_userid TEXT,
     user_id TEXT,
     network_userid TEXT,
     domain_sessionid TEXT NOT NULL,
@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS derived.page_views (
 CREATE TABLE IF NOT EXISTS derived.sessions (
     domain_sessionid TEXT NOT NULL PRIMARY KEY,
     domain_sessionidx {{bigint}},
-    domain_userid TEXT NOT NULL,
+    domain_userid TEXT,
     user_id TEXT,
     network_userid TEXT,
     app_id TEXT,
