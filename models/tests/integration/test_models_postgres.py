@@ -19,7 +19,7 @@ from plowline.models.config import ModelConfig
 from plowline.models.engines import PostgresEngine, SqliteEngine
 from plowline.models.runner import run, run_data_tests
 from plowline.models.snapshot import Snapshot, snapshot
-from plowline.models.testing import read_lines, slices, web_events, with_copies
+from plowline.models.testing import read_lines, slices, web_events, with_copies, with_fields
 from plowline.storage.embedded import EmbeddedLoader
 from plowline.storage.postgres import PostgresLoader
 from plowline.storage.schemas import DirectorySchemas
@@ -186,3 +186,16 @@ def test_duplicated_events_give_the_same_tables_on_postgres_and_sqlite(
             incremental = model(dsn, config=config)
     assert incremental == on_sqlite
     assert model(dsn, config=config, full_refresh=True) == on_sqlite
+
+
+def test_app_id_filter_on_postgres(dsn: str) -> None:
+    """The app_id filter (quotes in the id included) on PostgreSQL: only that app's rows."""
+    lines = [
+        with_fields(line, app_id="it's-other") if n % 3 == 0 else line
+        for n, line in enumerate(LINES)
+    ]
+    load(dsn, lines)
+    picked = model(dsn, config=ModelConfig(app_ids=("it's-other",)), full_refresh=True)
+    assert picked["page_views"]
+    assert {v["app_id"] for v in picked["page_views"]} == {"it's-other"}
+    assert {s["app_id"] for s in picked["sessions"]} <= {"it's-other"}

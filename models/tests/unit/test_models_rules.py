@@ -308,3 +308,23 @@ def test_tables_an_older_version_made_take_null_domain_userids(tmp_path: Path) -
     views = by_key(tables["page_views"], "page_view_id")
     assert views[PV_D]["domain_userid"] is None
     assert {PV_A, PV_B, PV_C} <= set(views)
+
+
+def test_app_id_filter(tmp_path: Path) -> None:
+    """ModelConfig(app_ids=...) (`--app-id`, dbt-snowplow-web's snowplow__app_id): only
+    events of those app_ids are modelled; the default () models every app_id."""
+    lines = [
+        *VISITS,
+        event(8, "page_view", "13:00:00.000", "s3", PV_D, app_id="it's-other"),
+    ]
+    store = build(tmp_path, lines)
+    with SqliteEngine(store) as engine:
+        run(engine, ModelConfig(app_ids=("it's-other",)), full_refresh=True)
+        only_other = snapshot(engine)
+        run(engine, ModelConfig(), full_refresh=True)
+        every = snapshot(engine)
+    assert [v["page_view_id"] for v in only_other["page_views"]] == [PV_D]
+    assert [s["domain_sessionid"] for s in only_other["sessions"]] == ["s3"]
+    assert {v["page_view_id"] for v in every["page_views"]} == {PV_A, PV_B, PV_C, PV_D}
+    with pytest.raises(ConfigError, match="app_ids"):
+        ModelConfig(app_ids=("",))

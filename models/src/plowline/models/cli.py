@@ -71,6 +71,12 @@ def parser() -> argparse.ArgumentParser:
         "--min-visit-length", type=int, default=5, help="delay of the first page ping, s (5)"
     )
     p.add_argument(
+        "--app-id",
+        action="append",
+        default=[],
+        help="model only events of this app_id (repeat for several; default: every app_id)",
+    )
+    p.add_argument(
         "--entities",
         choices=("auto", "columns", "jsonb"),
         default="auto",
@@ -106,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             heartbeat_s=args.heartbeat,
             min_visit_length_s=args.min_visit_length,
             entities=args.entities,
+            app_ids=tuple(args.app_id),
         )
     except ConfigError as exc:
         p.error(str(exc))

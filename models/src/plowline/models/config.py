@@ -24,8 +24,18 @@ class ModelConfig:
     # How the loader stored the web_page entity: one column per property, or a JSON column;
     # auto looks at the table.
     entities: EntityMode = "auto"
+    # Only events of these app_ids are modelled; empty: every app_id (dbt-snowplow-web's
+    # snowplow__app_id, default []).
+    app_ids: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if not isinstance(self.app_ids, tuple) or not all(
+            isinstance(a, str) and a and len(a) <= 255 and "\x00" not in a for a in self.app_ids
+        ):
+            raise ConfigError(
+                f"app_ids must be a tuple of non-empty strings of at most 255 characters,"
+                f" got {self.app_ids!r}"[:300]
+            )
         if self.lookback < timedelta(0):
             raise ConfigError("lookback must not be negative")
         for name in ("heartbeat_s", "min_visit_length_s"):

@@ -65,6 +65,12 @@ def macros(
     assert isinstance(collate, str)
     out["keys"] = lambda *cols: ", ".join(f"({c} IS NULL), {c}" for c in cols)
     out["text_keys"] = lambda *cols: ", ".join(f"({c} IS NULL), {c}{collate}" for c in cols)
+    # The app_id filter: SQL string literals (quotes doubled; config refuses NULs).
+    if config.app_ids:
+        listed = ", ".join("'" + a.replace("'", "''") + "'" for a in sorted(set(config.app_ids)))
+        out["app_filter"] = f"e.app_id IN ({listed})"
+    else:
+        out["app_filter"] = "1 = 1"
     # Built from constants only (the table name and the id expression above).
     source = "(SELECT wp.root_id, wp.root_tstamp, {} AS page_view_id FROM atomic.{} AS wp)"
     out["web_page"] = source.format(page_id, WEB_PAGE_TABLE) if web_page_exists else empty

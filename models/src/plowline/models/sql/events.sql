@@ -90,6 +90,7 @@ WITH joined AS (
     JOIN plw_scope AS s ON s.domain_sessionid = e.domain_sessionid
     LEFT JOIN {{web_page}} AS wp
         ON wp.root_id = e.event_id AND wp.root_tstamp = e.collector_tstamp
+    WHERE {{app_filter}}
 )
 SELECT * FROM joined WHERE event_copy = 1;
 -- One domain_userid per session: its first non-NULL one (by time, then event_id) on every
