@@ -19,7 +19,14 @@ from plowline.models.config import ModelConfig
 from plowline.models.engines import PostgresEngine, SqliteEngine
 from plowline.models.runner import run, run_data_tests
 from plowline.models.snapshot import Snapshot, snapshot
-from plowline.models.testing import read_lines, slices, web_events, with_copies, with_fields
+from plowline.models.testing import (
+    field,
+    read_lines,
+    slices,
+    web_events,
+    with_copies,
+    with_fields,
+)
 from plowline.storage.embedded import EmbeddedLoader
 from plowline.storage.postgres import PostgresLoader
 from plowline.storage.schemas import DirectorySchemas
@@ -199,3 +206,26 @@ def test_app_id_filter_on_postgres(dsn: str) -> None:
     assert picked["page_views"]
     assert {v["app_id"] for v in picked["page_views"]} == {"it's-other"}
     assert {s["app_id"] for s in picked["sessions"]} <= {"it's-other"}
+
+
+def test_late_event_cut_off_on_postgres(dsn: str) -> None:
+    """days_late_allowed on PostgreSQL: a page view sent 3 days and 1 ms after it was
+    created is not modelled; at 3 days it is (the same rule as on SQLite)."""
+    views = [line for line in LINES if b"\tpage_view\t" in line][:2]
+    late = with_fields(
+        views[0],
+        dvce_created_tstamp="2026-11-01 00:00:00.000",
+        dvce_sent_tstamp="2026-11-04 00:00:00.001",
+    )
+    edge = with_fields(
+        views[1],
+        dvce_created_tstamp="2026-11-01 00:00:00.000",
+        dvce_sent_tstamp="2026-11-04 00:00:00.000",
+    )
+    load(dsn, [late, edge])
+    tables = model(dsn, full_refresh=True)
+    kept = {v["event_id"] for v in tables["page_views"]}
+    assert str(field(edge, "event_id")) in kept
+    assert str(field(late, "event_id")) not in kept
+    wider = model(dsn, config=ModelConfig(days_late_allowed=4), full_refresh=True)
+    assert str(field(late, "event_id")) in {v["event_id"] for v in wider["page_views"]}

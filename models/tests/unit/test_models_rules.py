@@ -328,3 +328,40 @@ def test_app_id_filter(tmp_path: Path) -> None:
     assert {v["page_view_id"] for v in every["page_views"]} == {PV_A, PV_B, PV_C, PV_D}
     with pytest.raises(ConfigError, match="app_ids"):
         ModelConfig(app_ids=("",))
+
+
+def test_late_event_cut_off(tmp_path: Path) -> None:
+    """days_late_allowed (dbt-snowplow-web's snowplow__days_late_allowed, default 3): an
+    event sent more than that many days after it was created is not modelled; exactly at
+    the limit, or without device times, it is."""
+    created = "2026-11-02 13:00:00.000"
+    lines = [
+        *VISITS,
+        event(
+            8,
+            "page_view",
+            "13:00:00.000",
+            "s3",
+            PV_D,
+            dvce_created_tstamp=created,
+            dvce_sent_tstamp="2026-11-05 13:00:00.001",
+        ),
+        event(
+            9,
+            "page_view",
+            "14:00:00.000",
+            "s4",
+            "00000000-0000-4000-8000-0000000000a5",
+            dvce_created_tstamp=created,
+            dvce_sent_tstamp="2026-11-05 13:00:00.000",
+        ),
+    ]
+    store = build(tmp_path, lines)
+    with SqliteEngine(store) as engine:
+        run(engine, full_refresh=True)
+        default = {v["page_view_id"] for v in snapshot(engine)["page_views"]}
+        run(engine, ModelConfig(days_late_allowed=4), full_refresh=True)
+        wider = {v["page_view_id"] for v in snapshot(engine)["page_views"]}
+    assert PV_D not in default
+    assert {PV_A, PV_B, PV_C, "00000000-0000-4000-8000-0000000000a5"} <= default
+    assert PV_D in wider

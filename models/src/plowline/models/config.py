@@ -27,6 +27,10 @@ class ModelConfig:
     # Only events of these app_ids are modelled; empty: every app_id (dbt-snowplow-web's
     # snowplow__app_id, default []).
     app_ids: tuple[str, ...] = ()
+    # Events sent more than this many days after they were created (dvce_sent_tstamp -
+    # dvce_created_tstamp) are not modelled (dbt-snowplow-web's snowplow__days_late_allowed,
+    # default 3). Events missing either device time are kept.
+    days_late_allowed: int = 3
 
     def __post_init__(self) -> None:
         if not isinstance(self.app_ids, tuple) or not all(
@@ -38,6 +42,9 @@ class ModelConfig:
             )
         if self.lookback < timedelta(0):
             raise ConfigError("lookback must not be negative")
+        late = self.days_late_allowed
+        if isinstance(late, bool) or not isinstance(late, int) or not 0 <= late <= 36500:
+            raise ConfigError(f"days_late_allowed must be an integer from 0 to 36500, got {late!r}")
         for name in ("heartbeat_s", "min_visit_length_s"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 3600:

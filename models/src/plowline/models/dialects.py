@@ -36,6 +36,7 @@ def macros(
             # Byte order, as SQLite compares text: ties break the same way on both engines.
             "c": ' COLLATE "C"',
             "epoch_s": lambda t: f"CAST(FLOOR(EXTRACT(EPOCH FROM {t})) AS BIGINT)",
+            "add_days": lambda t, n: f"({t} + INTERVAL '{int(n)} days')",
             "seconds_between": lambda a, b: (
                 f"CAST(ROUND(EXTRACT(EPOCH FROM ({b} - {a})), 3) AS DOUBLE PRECISION)"
             ),
@@ -52,6 +53,8 @@ def macros(
             "double": "REAL",
             "c": "",
             "epoch_s": lambda t: f"CAST(strftime('%s', {t}) AS INTEGER)",
+            # The enriched form (yyyy-MM-dd HH:mm:ss.SSS), which compares as time.
+            "add_days": lambda t, n: f"strftime('%Y-%m-%d %H:%M:%f', {t}, '+{int(n)} days')",
             # julianday is a double: rounding to the millisecond removes its noise.
             "seconds_between": lambda a, b: (
                 f"ROUND((julianday({b}) - julianday({a})) * 86400.0, 3)"
@@ -71,6 +74,9 @@ def macros(
         out["app_filter"] = f"e.app_id IN ({listed})"
     else:
         out["app_filter"] = "1 = 1"
+    add_days = out["add_days"]
+    assert callable(add_days)
+    out["late_cutoff"] = lambda t: add_days(t, str(config.days_late_allowed))
     # Built from constants only (the table name and the id expression above).
     source = "(SELECT wp.root_id, wp.root_tstamp, {} AS page_view_id FROM atomic.{} AS wp)"
     out["web_page"] = source.format(page_id, WEB_PAGE_TABLE) if web_page_exists else empty

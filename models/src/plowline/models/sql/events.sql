@@ -91,6 +91,10 @@ WITH joined AS (
     LEFT JOIN {{web_page}} AS wp
         ON wp.root_id = e.event_id AND wp.root_tstamp = e.collector_tstamp
     WHERE {{app_filter}}
+        AND (
+            e.dvce_sent_tstamp IS NULL OR e.dvce_created_tstamp IS NULL
+            OR e.dvce_sent_tstamp <= {{late_cutoff(e.dvce_created_tstamp)}}
+        )
 )
 SELECT * FROM joined WHERE event_copy = 1;
 -- One domain_userid per session: its first non-NULL one (by time, then event_id) on every
