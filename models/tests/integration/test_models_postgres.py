@@ -229,3 +229,15 @@ def test_late_event_cut_off_on_postgres(dsn: str) -> None:
     assert str(field(late, "event_id")) not in kept
     wider = model(dsn, config=ModelConfig(days_late_allowed=4), full_refresh=True)
     assert str(field(late, "event_id")) in {v["event_id"] for v in wider["page_views"]}
+
+
+def test_bot_filter_on_postgres(dsn: str) -> None:
+    """The bot filter on PostgreSQL: the same rule as on SQLite (case-sensitive patterns)."""
+    views = [line for line in LINES if b"\tpage_view\t" in line][:3]
+    bot = with_fields(views[0], useragent="Mozilla/5.0 (compatible; YandexBot/3.0)")
+    empty = with_fields(views[1], useragent="")
+    load(dsn, [bot, empty, views[2]])
+    kept = {v["event_id"] for v in model(dsn, full_refresh=True)["page_views"]}
+    assert kept == {str(field(views[2], "event_id"))}
+    everything = model(dsn, config=ModelConfig(bot_filter=False), full_refresh=True)
+    assert len(everything["page_views"]) == 3

@@ -365,3 +365,22 @@ def test_late_event_cut_off(tmp_path: Path) -> None:
     assert PV_D not in default
     assert {PV_A, PV_B, PV_C, "00000000-0000-4000-8000-0000000000a5"} <= default
     assert PV_D in wider
+
+
+def test_bot_filter(tmp_path: Path) -> None:
+    """bot_filter (default on, as dbt-snowplow-web's snowplow__ua_bot_filter): events with an
+    empty useragent or one holding a bot pattern are left out; off, they are modelled."""
+    pv_e = "00000000-0000-4000-8000-0000000000a5"
+    lines = [
+        *VISITS,
+        event(8, "page_view", "13:00:00.000", "s3", PV_D, useragent="Mozilla/5.0 Googlebot/2.1"),
+        event(9, "page_view", "14:00:00.000", "s4", pv_e, useragent=""),
+    ]
+    store = build(tmp_path, lines)
+    with SqliteEngine(store) as engine:
+        run(engine, full_refresh=True)
+        default = {v["page_view_id"] for v in snapshot(engine)["page_views"]}
+        run(engine, ModelConfig(bot_filter=False), full_refresh=True)
+        unfiltered = {v["page_view_id"] for v in snapshot(engine)["page_views"]}
+    assert default == {PV_A, PV_B, PV_C}
+    assert unfiltered == {PV_A, PV_B, PV_C, PV_D, pv_e}

@@ -9,6 +9,44 @@ from typing import Literal
 EntityMode = Literal["auto", "columns", "jsonb"]
 
 
+# dbt-snowplow-web's user-agent bot list (its SIMILAR TO alternatives, spelled out).
+BOT_PATTERNS = (
+    "bot",
+    "crawl",
+    "slurp",
+    "spider",
+    "archiv",
+    "spinn",
+    "sniff",
+    "seo",
+    "audit",
+    "survey",
+    "pingdom",
+    "worm",
+    "capture",
+    "browsershots",
+    "screenshots",
+    "analyz",
+    "index",
+    "thumb",
+    "check",
+    "facebook",
+    "PingdomBot",
+    "PhantomJS",
+    "YandexBot",
+    "Twitterbot",
+    "a_archiver",
+    "facebookexternalhit",
+    "Bingbot",
+    "BingPreview",
+    "Googlebot",
+    "Baiduspider",
+    "360Spider",
+    "360User-agent",
+    "semalt",
+)
+
+
 class ConfigError(ValueError):
     """A setting is out of range; the message names it."""
 
@@ -31,6 +69,9 @@ class ModelConfig:
     # dvce_created_tstamp) are not modelled (dbt-snowplow-web's snowplow__days_late_allowed,
     # default 3). Events missing either device time are kept.
     days_late_allowed: int = 3
+    # Leave out events whose useragent is empty or holds one of BOT_PATTERNS (case as
+    # written), as dbt-snowplow-web's snowplow__ua_bot_filter (default true).
+    bot_filter: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.app_ids, tuple) or not all(

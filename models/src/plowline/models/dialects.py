@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from plowline.models.config import ModelConfig
+from plowline.models.config import BOT_PATTERNS, ModelConfig
 from plowline.models.sqlfiles import Macro
 
 Dialect = Literal["postgres", "sqlite"]
@@ -77,6 +77,14 @@ def macros(
     add_days = out["add_days"]
     assert callable(add_days)
     out["late_cutoff"] = lambda t: add_days(t, str(config.days_late_allowed))
+    # The bot filter: constant patterns (config.BOT_PATTERNS), case-sensitive on both engines
+    # (SQLite's LIKE is not: instr and strpos are).
+    find = "strpos" if dialect == "postgres" else "instr"
+    if config.bot_filter:
+        hits = " OR ".join(f"{find}(e.useragent, '{p}') > 0" for p in BOT_PATTERNS)
+        out["bot_filter"] = f"(e.useragent IS NOT NULL AND e.useragent <> '' AND NOT ({hits}))"
+    else:
+        out["bot_filter"] = "1 = 1"
     # Built from constants only (the table name and the id expression above).
     source = "(SELECT wp.root_id, wp.root_tstamp, {} AS page_view_id FROM atomic.{} AS wp)"
     out["web_page"] = source.format(page_id, WEB_PAGE_TABLE) if web_page_exists else empty

@@ -90,7 +90,7 @@ WITH joined AS (
     JOIN plw_scope AS s ON s.domain_sessionid = e.domain_sessionid
     LEFT JOIN {{web_page}} AS wp
         ON wp.root_id = e.event_id AND wp.root_tstamp = e.collector_tstamp
-    WHERE {{app_filter}}
+    WHERE {{app_filter}} AND {{bot_filter}}
         AND (
             e.dvce_sent_tstamp IS NULL OR e.dvce_created_tstamp IS NULL
             OR e.dvce_sent_tstamp <= {{late_cutoff(e.dvce_created_tstamp)}}
