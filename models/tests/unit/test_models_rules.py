@@ -100,7 +100,8 @@ def test_hand_computed_page_views_sessions_users(tmp_path: Path) -> None:
     assert a["vertical_scroll_pct"] == (1000 + 720) * 100 // 2000
     assert (a["page_view_in_session_index"], views[PV_B]["page_view_in_session_index"]) == (1, 2)
     assert views[PV_B]["engaged_time_s"] == 0
-    assert views[PV_B]["vertical_scroll_pct"] is None
+    # No pings: the page view's own viewport, 720 of 2000 px (as dbt-snowplow-web).
+    assert views[PV_B]["vertical_scroll_pct"] == 36
     sessions = by_key(tables["sessions"], "domain_sessionid")
     s1 = sessions["s1"]
     assert (s1["page_views"], s1["events"], s1["engaged_time_s"], s1["duration_s"]) == (
@@ -384,3 +385,15 @@ def test_bot_filter(tmp_path: Path) -> None:
         unfiltered = {v["page_view_id"] for v in snapshot(engine)["page_views"]}
     assert default == {PV_A, PV_B, PV_C}
     assert unfiltered == {PV_A, PV_B, PV_C, PV_D, pv_e}
+
+
+@pytest.mark.parametrize(("viewheight", "expected_pct"), [("725", 36), ("730", 37), ("", 0)])
+def test_scroll_depth_rounds_half_up(tmp_path: Path, viewheight: str, expected_pct: int) -> None:
+    """Scroll depth is rounded (36.25 -> 36, 36.5 -> 37), not truncated, on a page view
+    without pings."""
+    line = event(1, "page_view", "10:00:00.000", "s1", PV_A, br_viewheight=viewheight)
+    store = build(tmp_path, [line])
+    with SqliteEngine(store) as engine:
+        run(engine)
+        [view] = snapshot(engine)["page_views"]
+    assert view["vertical_scroll_pct"] == expected_pct

@@ -1,5 +1,7 @@
 -- One row per page view: the first page_view event with a given web_page id, plus the page
 -- pings of the same page view in the same session (engaged time, scroll depth, end time).
+-- Scroll depth, as dbt-snowplow-web: the page view itself counts (offset 0: its viewport is
+-- seen) with its pings' largest offset, as a percentage of the document rounded half up.
 DROP TABLE IF EXISTS plw_page_views;
 CREATE TEMP TABLE plw_page_views AS
 WITH views AS (
@@ -38,16 +40,16 @@ measured AS (
             ELSE v.tstamp
         END AS end_at,
         CASE
-            WHEN p.max_x IS NULL OR v.doc_width IS NULL OR v.doc_width <= 0 THEN NULL
-            WHEN p.max_x + COALESCE(v.br_viewwidth, 0) >= v.doc_width THEN 100
-            WHEN p.max_x + COALESCE(v.br_viewwidth, 0) <= 0 THEN 0
-            ELSE (100 * (p.max_x + COALESCE(v.br_viewwidth, 0))) / v.doc_width
+            WHEN v.doc_width IS NULL OR v.doc_width <= 0 THEN NULL
+            WHEN COALESCE(p.max_x, 0) + COALESCE(v.br_viewwidth, 0) >= v.doc_width THEN 100
+            WHEN COALESCE(p.max_x, 0) + COALESCE(v.br_viewwidth, 0) <= 0 THEN 0
+            ELSE (200 * (COALESCE(p.max_x, 0) + COALESCE(v.br_viewwidth, 0)) + v.doc_width) / (2 * v.doc_width)
         END AS x_pct,
         CASE
-            WHEN p.max_y IS NULL OR v.doc_height IS NULL OR v.doc_height <= 0 THEN NULL
-            WHEN p.max_y + COALESCE(v.br_viewheight, 0) >= v.doc_height THEN 100
-            WHEN p.max_y + COALESCE(v.br_viewheight, 0) <= 0 THEN 0
-            ELSE (100 * (p.max_y + COALESCE(v.br_viewheight, 0))) / v.doc_height
+            WHEN v.doc_height IS NULL OR v.doc_height <= 0 THEN NULL
+            WHEN COALESCE(p.max_y, 0) + COALESCE(v.br_viewheight, 0) >= v.doc_height THEN 100
+            WHEN COALESCE(p.max_y, 0) + COALESCE(v.br_viewheight, 0) <= 0 THEN 0
+            ELSE (200 * (COALESCE(p.max_y, 0) + COALESCE(v.br_viewheight, 0)) + v.doc_height) / (2 * v.doc_height)
         END AS y_pct
     FROM views AS v
     LEFT JOIN pings AS p
