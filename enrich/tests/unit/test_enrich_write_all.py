@@ -1,7 +1,8 @@
-"""write_all honours partial acceptance: every record reaches the sink exactly once, in order.
+"""The enrich app through a sink that accepts part of a write: every event reaches it once.
 
 The Sink contract (plowline.streams.base.SinkError): a failed write's ``accepted``
 says how many of the offered records (a prefix) the sink took; only the rest is offered again.
+The shared helper itself is tested in storage/streams/tests/unit/test_streams_write_all.py.
 """
 
 from __future__ import annotations
@@ -9,8 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-import pytest
-from plowline.enrich.app import EnrichApp, write_all
+from plowline.enrich.app import EnrichApp
 from plowline.enrich.testing import payload_from_request
 from plowline.enrich.worker import WorkerConfig
 from plowline.spec.collector_payload import encode
@@ -48,38 +48,12 @@ class PartialSink:
         return None
 
 
-def _records(*values: bytes) -> list[Record]:
-    return [Record(v) for v in values]
-
-
-def test_accepts_two_of_three_then_full_gets_each_record_once() -> None:
-    sink = PartialSink(room=2, room_after_flush=100)
-    write_all(sink, _records(b"a", b"b", b"c"))
-    assert sink.received == [b"a", b"b", b"c"]  # not a b a b c
-    assert sink.flushes == 1
-
-
-@pytest.mark.parametrize("room", [1, 2, 3, 7])
-def test_many_partial_writes_across_chunks(room: int) -> None:
-    values = [str(i).encode() for i in range(23)]
-    sink = PartialSink(room=room)
-    write_all(sink, _records(*values), chunk=5)
-    assert sink.received == values
-
-
-def test_a_sink_that_stays_full_after_a_flush_raises_instead_of_spinning() -> None:
-    sink = PartialSink(room=0)
-    with pytest.raises(SinkFullError):
-        write_all(sink, _records(b"a"))
-    assert sink.received == []
-
-
 def test_the_streaming_app_writes_each_event_once_through_a_partial_sink() -> None:
     reset()
     query = "e=pv&p=web&tv=t&eid=00000000-0000-4000-8000-{:012d}"
     values = [encode(payload_from_request("GET", "/i", query.format(i))) for i in range(7)]
     raw = open_sink("memory://partial-raw")
-    raw.write(_records(*values))
+    raw.write([Record(v) for v in values])
     raw.flush()
     good = PartialSink(room=3)
     app = EnrichApp(open_source("memory://partial-raw"), good, open_sink("memory://partial-bad"),
