@@ -1,5 +1,5 @@
 """The documented example requests produce the documented responses and payload fields
-(facts §1.7 example POST; §2.1 endpoint rows; §2.5 field contents)."""
+(Snowplow docs' example POST; collector Routes.scala; CollectorPayload thrift)."""
 
 from __future__ import annotations
 

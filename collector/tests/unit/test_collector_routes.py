@@ -1,4 +1,4 @@
-"""Each route answers as the Snowplow collector does (facts §2.1)."""
+"""Each route answers as the Snowplow collector does (collector Routes.scala)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Identity, privacy, CORS, redirect and size rules (facts §2.2-§2.4, §1.8)."""
+"""Identity, privacy, CORS, redirect and size rules (collector Service.scala, RedirectAdapter)."""
 
 from __future__ import annotations
 

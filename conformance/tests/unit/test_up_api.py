@@ -91,7 +91,7 @@ def test_good_event_shape(url: str) -> None:
     assert ev["page_urlhost"] == "shop.example"
     assert ev["page_urlquery"] == "x=1"
     assert ev["collector_tstamp"].endswith("Z")
-    # Non-lossy analytics-SDK form (facts §3.3): contexts kept as self-describing JSON.
+    # Non-lossy analytics-SDK form: contexts kept as self-describing JSON.
     assert ev["contexts"]["data"] == [entity]
     assert ev["unstruct_event"] is None
     assert ev["derived_contexts"] == {}

@@ -1,4 +1,4 @@
-"""Readable reasons for every bad-row shape (facts §4.2); never an exception."""
+"""Readable reasons for every bad-row shape (snowplow-badrows); never an exception."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bad rows: self-describing JSON of the snowplow-badrows types an enricher emits (facts §4).
+"""Bad rows: self-describing JSON of the snowplow-badrows types an enricher emits.
 
 Values are cut to the ``maxLength`` of their bad-row schema so every row validates against it;
 the original body is never cut (its schema has no limit).

@@ -1,6 +1,6 @@
 """``enrich``: one CollectorPayload -> enriched events and bad rows. Pure: no I/O here.
 
-Order (facts §3.4): loader checks (collector_payload_format_violation) -> adapter
+Order (EnrichmentManager.scala): loader checks (collector_payload_format_violation) -> adapter
 (tracker_protocol_violations / adapter_failures) -> per event: defaults and parameters,
 ``ue``/``co`` validation (schema_violations) -> enrichments in the fixed order
 (enrichment_failures) -> derived contexts and field limits (schema_violations).

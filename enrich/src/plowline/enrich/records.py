@@ -1,4 +1,4 @@
-"""Stream records -> CollectorPayloads -> results (facts §2.6, §2.4, §4.1).
+"""Stream records -> CollectorPayloads -> results (enrich's stream input; snowplow-badrows).
 
 A record is one Thrift CollectorPayload or a compressed framed batch of them (decoded with
 plowline-collector's framing and Thrift codec). Anything that does not decode becomes a

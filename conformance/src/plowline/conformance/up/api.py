@@ -1,4 +1,4 @@
-"""The inspection API: Snowplow Micro's `/micro/...` routes (facts §7) plus our status.
+"""The inspection API: Snowplow Micro's `/micro/...` routes (Micro's Routing.scala) plus our status.
 
 Handlers are plain functions of (method, path, body) returning a response triple, so they can
 be tested without a server; ``asgi.py`` wires them to HTTP.

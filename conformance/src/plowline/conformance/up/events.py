@@ -1,4 +1,4 @@
-"""One collector record -> Micro-shaped good and bad events (facts §7, §3.3, §4.2).
+"""One collector record -> Micro-shaped good and bad events (Micro's Routing.scala, badrows).
 
 Enrichment itself is plowline-enrich's pure pipeline. We call its per-event entry point on
 the adapter's raw events so each good event keeps the raw event it came from (Micro's
@@ -192,7 +192,7 @@ def good_item(event: EnrichedEvent, raw: RawEvent | None) -> GoodItem:
 
 
 def flatten(full: dict[str, Any]) -> dict[str, Any]:
-    """The lossy analytics-SDK form from the non-lossy one (facts §3.3), without parsing the
+    """The lossy analytics-SDK form from the non-lossy one, without parsing the
     TSV line a second time: entities become ``contexts_<vendor>_<name>_<model>`` arrays."""
     flat = {k: v for k, v in full.items() if k not in _JSON_FIELDS}
     for name in ("contexts", "derived_contexts"):
@@ -253,7 +253,7 @@ def bad_item_from_json(text: bytes, source: str) -> BadItem:
 
 def failed_event(sdj: dict[str, Any]) -> dict[str, Any] | None:
     """The partially enriched event of a schema/enrichment failure, with Micro's failure
-    entity (facts §4.3), in the flattened analytics-SDK form; None for other bad rows."""
+    entity (enrich's failed-events entity), in flat analytics-SDK form; None for other bad rows."""
     schema = str(sdj.get("schema", ""))
     kind = schema.split("/")[1] if schema.count("/") >= 3 else ""
     payload = (sdj.get("data") or {}).get("payload")

@@ -1,4 +1,4 @@
-"""Readable one-line reasons for bad rows (facts §4.2), shown in `/micro/bad` and the UI."""
+"""Readable one-line reasons for bad rows (snowplow-badrows), shown in `/micro/bad` and the UI."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""PII pseudonymisation: salted hashes of atomic fields and JSON paths (facts §6).
+"""PII pseudonymisation: salted hashes of atomic fields and JSON paths (Snowplow's enrichment docs).
 
 With ``emitEvent`` a second event ``pii_transformation`` (platform ``srv``, with a
 ``parent_event`` context) records what was replaced; it is marked ``pii`` so the streaming
