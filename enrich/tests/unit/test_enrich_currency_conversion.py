@@ -4,10 +4,9 @@ speaks the Open Exchange Rates historical API (``/historical/YYYY-MM-DD.json?app
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
@@ -48,16 +47,11 @@ class Oer(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def oer(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def oer(monkeypatch: pytest.MonkeyPatch, serve_http: Callable[[type[Oer]], str]) -> str:
     Oer.requests = []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Oer)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{httpd.server_address[1]}/api"
+    url = serve_http(Oer) + "/api"
     monkeypatch.setenv("PLOWLINE_OPENEXCHANGERATES_URL", url)
-    yield url
-    httpd.shutdown()
-    httpd.server_close()
+    return url
 
 
 def context(

@@ -4,10 +4,9 @@ OpenWeatherMap history API (``/data/2.5/history/city?lat=&lon=&start=&end=&appid
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
@@ -61,16 +60,11 @@ class Owm(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def owm(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def owm(monkeypatch: pytest.MonkeyPatch, serve_http: Callable[[type[Owm]], str]) -> str:
     Owm.queries = []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Owm)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    url = serve_http(Owm)
     monkeypatch.setenv("PLOWLINE_OPENWEATHERMAP_URL", url)
-    yield url
-    httpd.shutdown()
-    httpd.server_close()
+    return url
 
 
 def weather_ctx(
